@@ -1,0 +1,51 @@
+# Two commands get a newcomer from clone to result: `make demo` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+DBT := DO_NOT_TRACK=1 $(BIN)/dbt
+DBT_FLAGS := --profiles-dir $(or $(DBT_PROFILES_DIR),.)
+DEMO_WEEKS ?= 12
+DEMO_ROWS_PER_DAY ?= 500
+
+export DO_NOT_TRACK := 1
+
+.PHONY: install demo test lint format build dashboard bench clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@rm -f $(VENV)/.installed-* && touch $@
+
+install: $(STAMP)
+
+profiles.yml:
+	cp profiles.example.yml profiles.yml
+
+## demo: demo data into the embedded DuckDB warehouse, dbt build, then the weekly table
+demo: $(STAMP) profiles.yml
+	$(BIN)/python -m reporter.demo --weeks $(DEMO_WEEKS) --rows-per-day $(DEMO_ROWS_PER_DAY) --seed 1
+	$(DBT) build $(DBT_FLAGS) --quiet
+	$(BIN)/python -m reporter weekly
+
+## build: dbt build against the default target (DBT_TARGET=postgres for PostgreSQL)
+build: $(STAMP) profiles.yml
+	$(DBT) build $(DBT_FLAGS)
+
+## test: lint, then the whole suite (pytest drives dbt on DuckDB and PostgreSQL)
+test: $(STAMP) profiles.yml lint
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP) profiles.yml
+	$(BIN)/ruff check reporter tests dashboards
+	$(BIN)/ruff format --check reporter tests dashboards
+	$(BIN)/sqlfluff lint models macros tests analyses
+
+format: $(STAMP)
+	$(BIN)/ruff format reporter tests dashboards
+	$(BIN)/ruff check --fix reporter tests dashboards
+	$(BIN)/sqlfluff fix models tests analyses
+
+clean:
+	rm -rf target logs warehouse.duckdb .pytest_cache

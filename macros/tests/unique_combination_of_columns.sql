@@ -1,0 +1,9 @@
+{#- Fails on each combination of the columns that appears more than once. -#}
+{% test unique_combination_of_columns(model, combination_of_columns) %}
+    select
+        {{ combination_of_columns | join(", ") }},
+        count(*) as row_count
+    from {{ model }}
+    group by {{ combination_of_columns | join(", ") }}
+    having count(*) > 1
+{% endtest %}

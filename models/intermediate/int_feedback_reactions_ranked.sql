@@ -1,0 +1,71 @@
+-- Valid reactions, ranked twice: each copy within its feedback_id (at-least-once
+-- delivery), then each distinct reaction within (message_id, user_id), newest first,
+-- because a user who changes their mind counts once, with their latest reaction.
+with labelled_feedback as (
+    select * from {{ ref('int_feedback_labelled') }}
+),
+
+valid_feedback as (
+    select * from labelled_feedback
+    where invalid_reason is null
+),
+
+copies_ranked as (
+    select
+        *,
+        row_number() over (
+            partition by feedback_id
+            order by reacted_at desc, label desc, message_id desc, user_id desc
+        ) as copy_rank
+    from valid_feedback
+),
+
+deduplicated as (
+    select * from copies_ranked
+    where copy_rank = 1
+),
+
+duplicate_copies as (
+    select
+        *,
+        cast(null as {{ dbt.type_int() }}) as reaction_rank
+    from copies_ranked
+    where copy_rank > 1
+),
+
+reactions_ranked as (
+    select
+        *,
+        case
+            -- Without both ids a reaction cannot be matched to an earlier one: it counts.
+            when message_id is null or user_id is null then 1
+            else row_number() over (
+                partition by message_id, user_id
+                order by reacted_at desc, feedback_id desc
+            )
+        end as reaction_rank
+    from deduplicated
+),
+
+all_copies as (
+    select * from reactions_ranked
+    union all
+    select * from duplicate_copies
+),
+
+final as (
+    select
+        feedback_id,
+        conversation_id,
+        message_id,
+        user_id,
+        reacted_at,
+        reacted_date,
+        raw_label,
+        label,
+        copy_rank,
+        reaction_rank
+    from all_copies
+)
+
+select * from final

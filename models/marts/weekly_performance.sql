@@ -1,0 +1,133 @@
+-- One row per ISO week, from the first to the last week with any valid evaluation or
+-- reaction, with no gaps: a week without data is a row with zero counts, so "last week"
+-- is always the calendar week before, never the last week that happened to have data.
+with daily_evaluations as (
+    select * from {{ ref('int_evaluations_aggregated_daily') }}
+),
+
+daily_reactions as (
+    select * from {{ ref('int_reactions_aggregated_daily') }}
+),
+
+data_quality_events as (
+    select * from {{ ref('int_data_quality_events') }}
+),
+
+weekly_evaluations as (
+    select
+        {{ iso_week_start('evaluated_date') }} as week_start,
+        sum(eval_count) as eval_count,
+        sum(score_sum) as score_sum,
+        sum(score_sq_sum) as score_sq_sum,
+        sum(accuracy_count) as accuracy_count,
+        sum(accuracy_sum) as accuracy_sum,
+        sum(consistency_count) as consistency_count,
+        sum(consistency_sum) as consistency_sum,
+        sum(emotion_match_count) as emotion_match_count,
+        sum(emotion_match_sum) as emotion_match_sum
+    from daily_evaluations
+    group by 1
+),
+
+weekly_reactions as (
+    select
+        {{ iso_week_start('reacted_date') }} as week_start,
+        sum(like_count) as like_count,
+        sum(dislike_count) as dislike_count,
+        sum(feedback_count) as feedback_count
+    from daily_reactions
+    group by 1
+),
+
+weekly_quarantine as (
+    select
+        {{ iso_week_start('occurred_date') }} as week_start,
+        count(*) as quarantined_count
+    from data_quality_events
+    where is_quarantined and occurred_date is not null
+    group by 1
+),
+
+active_weeks as (
+    select week_start from weekly_evaluations
+    union all
+    select week_start from weekly_reactions
+),
+
+week_bounds as (
+    select
+        min(week_start) as first_week_start,
+        max(week_start) as last_week_start
+    from active_weeks
+),
+
+week_spine as (
+    select {{ add_days('week_bounds.first_week_start', 'series.n * 7') }} as week_start
+    from week_bounds
+    cross join ({{ integer_series(4) }}) as series
+    where {{ add_days('week_bounds.first_week_start', 'series.n * 7') }} <= week_bounds.last_week_start
+),
+
+weekly_figures as (
+    select
+        week_spine.week_start,
+        coalesce(weekly_evaluations.eval_count, 0) as eval_count,
+        {{ safe_divide('weekly_evaluations.score_sum', 'weekly_evaluations.eval_count') }} as avg_score,
+        {{ stddev_from_sums('weekly_evaluations.eval_count', 'weekly_evaluations.score_sum', 'weekly_evaluations.score_sq_sum') }} as stddev_score,
+        {{ safe_divide('weekly_evaluations.accuracy_sum', 'weekly_evaluations.accuracy_count') }} as avg_accuracy,
+        {{ safe_divide('weekly_evaluations.consistency_sum', 'weekly_evaluations.consistency_count') }} as avg_consistency,
+        {{ safe_divide('weekly_evaluations.emotion_match_sum', 'weekly_evaluations.emotion_match_count') }} as avg_emotion_match,
+        coalesce(weekly_reactions.like_count, 0) as like_count,
+        coalesce(weekly_reactions.dislike_count, 0) as dislike_count,
+        coalesce(weekly_reactions.feedback_count, 0) as feedback_count,
+        {{ safe_divide('weekly_reactions.like_count', 'weekly_reactions.feedback_count') }} as like_ratio,
+        coalesce(weekly_quarantine.quarantined_count, 0) as quarantined_count
+    from week_spine
+    left join weekly_evaluations
+        on week_spine.week_start = weekly_evaluations.week_start
+    left join weekly_reactions
+        on week_spine.week_start = weekly_reactions.week_start
+    left join weekly_quarantine
+        on week_spine.week_start = weekly_quarantine.week_start
+),
+
+-- The spine has no gaps, so the previous row is the previous calendar week.
+with_previous_week as (
+    select
+        *,
+        lag(eval_count) over (order by week_start) as prev_eval_count,
+        lag(avg_score) over (order by week_start) as prev_avg_score,
+        lag(feedback_count) over (order by week_start) as prev_feedback_count,
+        lag(like_ratio) over (order by week_start) as prev_like_ratio
+    from weekly_figures
+),
+
+final as (
+    select
+        week_start,
+        {{ add_days('week_start', 6) }} as week_end,
+        {{ iso_year('week_start') }} as iso_year,
+        {{ iso_week('week_start') }} as iso_week,
+        cast({{ iso_week_label('week_start') }} as {{ dbt.type_string() }}) as week_label,
+        cast(eval_count as {{ dbt.type_int() }}) as eval_count,
+        cast(avg_score as {{ type_double() }}) as avg_score,
+        cast(stddev_score as {{ type_double() }}) as stddev_score,
+        cast(avg_accuracy as {{ type_double() }}) as avg_accuracy,
+        cast(avg_consistency as {{ type_double() }}) as avg_consistency,
+        cast(avg_emotion_match as {{ type_double() }}) as avg_emotion_match,
+        cast(coalesce(prev_eval_count, 0) as {{ dbt.type_int() }}) as prev_eval_count,
+        cast(prev_avg_score as {{ type_double() }}) as prev_avg_score,
+        cast({{ safe_divide('(avg_score - prev_avg_score) * 100', 'prev_avg_score') }} as {{ type_double() }}) as score_change_pct,
+        cast(like_count as {{ dbt.type_int() }}) as like_count,
+        cast(dislike_count as {{ dbt.type_int() }}) as dislike_count,
+        cast(feedback_count as {{ dbt.type_int() }}) as feedback_count,
+        cast(like_ratio as {{ type_double() }}) as like_ratio,
+        cast(coalesce(prev_feedback_count, 0) as {{ dbt.type_int() }}) as prev_feedback_count,
+        cast(prev_like_ratio as {{ type_double() }}) as prev_like_ratio,
+        cast((like_ratio - prev_like_ratio) * 100 as {{ type_double() }}) as like_ratio_change_pp,
+        cast(quarantined_count as {{ dbt.type_int() }}) as quarantined_count,
+        {{ add_days('week_start', 7) }} <= {{ as_of_date() }} as is_complete_week
+    from with_previous_week
+)
+
+select * from final

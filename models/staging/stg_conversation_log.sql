@@ -1,0 +1,23 @@
+with source as (
+    select * from {{ source('raw', 'conversation_log') }}
+),
+
+renamed as (
+    select
+        cast(message_id as {{ dbt.type_string() }}) as message_id,
+        cast(conversation_id as {{ dbt.type_string() }}) as conversation_id,
+        cast(created_at as {{ dbt.type_timestamp() }}) as responded_at,
+        trim(cast(model_version as {{ dbt.type_string() }})) as model_version,
+        cast(user_message as {{ dbt.type_string() }}) as user_message,
+        cast(ai_response as {{ dbt.type_string() }}) as ai_response
+    from source
+),
+
+final as (
+    select
+        *,
+        {{ to_report_date('responded_at') }} as responded_date
+    from renamed
+)
+
+select * from final

@@ -1,0 +1,385 @@
+"""Demo data: the three raw tables, generated inside the warehouse with SQL.
+
+Realistic enough to exercise every rule: several model versions, a slow improvement
+trend with weekday seasonality, and a few percent of each messy case (duplicate
+deliveries, NULLs, out-of-range scores, label spellings, unknown labels, users who
+change their reaction). Pseudo-random numbers come from the engine's hash of
+(row, seed, purpose), so the same seed gives the same data on every run.
+
+    python -m reporter.demo --weeks 12 --rows-per-day 500 --seed 1 --target duckdb
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from dataclasses import dataclass
+
+from reporter.errors import UserError
+from reporter.warehouse import WarehouseConfig, connect, load_config
+
+RAW_TABLES = ("conversation_log", "conversation_evaluation", "feedback_log")
+
+
+@dataclass(frozen=True)
+class DemoSpec:
+    """What to generate. `end_date` is the last day with data (inclusive)."""
+
+    weeks: int = 12
+    rows_per_day: int = 500
+    seed: int = 1
+    end_date: dt.date | None = None
+    # Inject a score drop for one model version in the last week: "model:delta".
+    regression: str | None = None
+
+    def last_day(self) -> dt.date:
+        return self.end_date or dt.datetime.now(dt.timezone.utc).date()
+
+    def first_day(self) -> dt.date:
+        """Monday of the first of `weeks` ISO weeks; the last one holds `last_day`."""
+        last = self.last_day()
+        return last - dt.timedelta(days=last.weekday() + 7 * (self.weeks - 1))
+
+    @property
+    def days(self) -> int:
+        return (self.last_day() - self.first_day()).days + 1
+
+
+class Dialect:
+    """The few expressions that differ between engines; everything else is shared SQL."""
+
+    name = "default"
+
+    def unit(self, row: str, seed: int, salt: int) -> str:
+        """A uniform number in (0, 1) from a hash of (row, seed, salt)."""
+        raise NotImplementedError
+
+    def series(self, alias: str, column: str, start: int, stop: int) -> str:
+        return f"generate_series({start}, {stop}) as {alias}({column})"
+
+    def add_seconds(self, timestamp: str, seconds: str) -> str:
+        raise NotImplementedError
+
+    def timestamp(self, day: dt.date) -> str:
+        return f"cast('{day.isoformat()} 00:00:00' as timestamp)"
+
+    def int_div(self, a: str, b: str) -> str:
+        return f"cast(floor(({a}) / ({b})) as bigint)"
+
+    def to_text(self, expr: str) -> str:
+        return f"cast({expr} as varchar)"
+
+
+class DuckDBDialect(Dialect):
+    name = "duckdb"
+
+    def unit(self, row: str, seed: int, salt: int) -> str:
+        return f"((hash({row}, {seed}, {salt}) % 1000000) + 0.5) / 1000000.0"
+
+    def add_seconds(self, timestamp: str, seconds: str) -> str:
+        return f"({timestamp} + to_seconds(cast({seconds} as bigint)))"
+
+
+class PostgresDialect(Dialect):
+    name = "postgres"
+
+    def unit(self, row: str, seed: int, salt: int) -> str:
+        hashed = f"hashint8extended(cast({row} as bigint), {seed * 1000 + salt})"
+        return f"(((({hashed} % 1000000) + 1000000) % 1000000) + 0.5) / 1000000.0"
+
+    def add_seconds(self, timestamp: str, seconds: str) -> str:
+        return f"({timestamp} + cast({seconds} as bigint) * interval '1 second')"
+
+    def int_div(self, a: str, b: str) -> str:
+        return f"cast(floor(cast({a} as numeric) / ({b})) as bigint)"
+
+
+DIALECTS: dict[str, type[Dialect]] = {"duckdb": DuckDBDialect, "postgres": PostgresDialect}
+
+MODEL_VERSIONS = ("chat-v1.0", "chat-v1.1", "chat-v2.0")
+PROMPTS = (
+    "주문한 상품이 언제 도착하나요?",
+    "환불 절차를 알려주세요.",
+    "비밀번호를 잊어버렸어요. 어떻게 재설정하나요?",
+    "요즘 너무 우울해요. 이야기 좀 들어줄래요?",
+    "제 이메일 minsu.kim@example.com 으로 영수증을 보내주세요.",
+    "상담원 연결해 주세요. 제 번호는 010-1234-5678 입니다.",
+    "Can you summarise my last three orders?",
+    "Please call me back at +1 415-555-0134.",
+)
+RESPONSES = (
+    "주문하신 상품은 내일 도착할 예정이에요. 배송 조회 링크를 보내드릴게요.",
+    "환불은 마이페이지 > 주문 내역에서 신청하실 수 있어요. 3영업일 안에 처리됩니다.",
+    "로그인 화면의 '비밀번호 찾기'를 누르시면 재설정 메일을 보내드려요.",
+    "많이 힘드셨겠어요. 천천히 이야기해 주세요, 제가 들을게요.",
+    "알겠습니다. 영수증을 등록된 이메일로 보내드렸어요.",
+    "잠시만 기다려 주세요. 상담원에게 연결해 드릴게요.",
+    "Here is a summary of your last three orders.",
+    "Sorry, I can't help with that.",
+)
+
+
+def _choose(values: tuple[str, ...], unit_expr: str) -> str:
+    """SQL CASE picking one of `values` uniformly by a unit() expression."""
+    n = len(values)
+    branches = " ".join(
+        f"when {unit_expr} < {(i + 1) / n:.6f} then '{v.replace(chr(39), chr(39) * 2)}'"
+        for i, v in enumerate(values[:-1])
+    )
+    last = values[-1].replace("'", "''")
+    return f"case {branches} else '{last}' end"
+
+
+def _clip(expr: str) -> str:
+    return f"round(cast(greatest(0.0, least(10.0, {expr})) as numeric), 1)"
+
+
+def _normal(d: Dialect, row: str, seed: int, salt: int) -> str:
+    """A standard normal number (Box–Muller) from two hashed uniforms."""
+    return (
+        f"(sqrt(-2.0 * ln({d.unit(row, seed, salt)})) "
+        f"* cos(2.0 * pi() * {d.unit(row, seed, salt + 1)}))"
+    )
+
+
+def build_statements(d: Dialect, spec: DemoSpec, schema: str) -> list[str]:
+    """The SQL that (re)creates the raw tables in `schema`."""
+    s = spec.seed
+    start = d.timestamp(spec.first_day())
+    days, per_day = spec.days, spec.rows_per_day
+    u = lambda salt, row="i": d.unit(row, s, salt)  # noqa: E731
+    progress = f"(cast(day as double precision) / {max(days - 1, 1)})"
+    regression_model, regression_delta = None, 0.0
+    if spec.regression:
+        regression_model, _, delta = spec.regression.partition(":")
+        regression_delta = float(delta or -1.0)
+    messages = f"{schema}._demo_messages"
+    stmts = [
+        f"create schema if not exists {schema}",
+        *[f"drop table if exists {schema}.{t}" for t in (*RAW_TABLES, "_demo_messages")],
+        # One row per AI response, with its latent quality; the raw tables derive from it.
+        f"""
+        create table {messages} as
+        with base as (
+            select
+                day,
+                k,
+                cast(day as bigint) * {per_day} + k as i
+            from {d.series("days", "day", 0, days - 1)}
+            cross join {d.series("slots", "k", 0, per_day - 1)}
+        ),
+        placed as (
+            select
+                i,
+                day,
+                {d.int_div("i", "4")} as conversation_number,
+                i % 4 as turn,
+                {d.add_seconds(start, f"day * 86400 + floor({u(1)} * 86000)")} as created_at,
+                case
+                    when {progress} < 0.35 then 'chat-v1.0'
+                    when {progress} < 0.70 then
+                        case when {u(2)} < 0.3 then 'chat-v1.0' else 'chat-v1.1' end
+                    else case when {u(2)} < 0.3 then 'chat-v1.1' else 'chat-v2.0' end
+                end as model_version
+            from base
+        )
+        select
+            placed.*,
+            {d.add_seconds(start, "day * 86400")} as day_start,
+            6.3 + 1.2 * {progress}
+                + case model_version when 'chat-v1.1' then 0.25 when 'chat-v2.0' then 0.5 else 0 end
+                + case when (day + {spec.first_day().weekday()}) % 7 >= 5 then -0.3 else 0 end
+                + {regression_delta if regression_model else 0.0}
+                    * case when model_version = '{regression_model or ''}'
+                        and day >= {days - 7} then 1 else 0 end
+                + 1.3 * {_normal(d, "i", s, 3)} as quality
+        from placed
+        """,
+        f"""
+        create table {schema}.conversation_log as
+        select
+            {d.to_text("'m' || " + d.to_text("i"))} as message_id,
+            {d.to_text("'c' || " + d.to_text("conversation_number"))} as conversation_id,
+            created_at,
+            model_version,
+            -- Turns 0 and 1 of a conversation share the prompt: a regenerated answer.
+            {_choose(PROMPTS, d.unit(d.int_div("i", "2"), s, 5))} as user_message,
+            {_choose(RESPONSES, u(6))} as ai_response
+        from {messages}
+        """,
+        f"""
+        create table {schema}.conversation_evaluation as
+        with evaluated as (
+            select
+                m.*,
+                {u(10, "m.i")} as u_null,
+                {u(11, "m.i")} as u_dim,
+                {u(12, "m.i")} as u_ts,
+                {_clip("m.quality")} as clean_score
+            from {messages} as m
+            where {u(13, "m.i")} < 0.85
+        ),
+        rows_out as (
+            select
+                'e' || {d.to_text("i")} as evaluation_id,
+                'c' || {d.to_text("conversation_number")} as conversation_id,
+                'm' || {d.to_text("i")} as message_id,
+                case when u_ts < 0.005 then null
+                    else {d.add_seconds("created_at", f"60 + floor({u(14)} * 3600)")} end
+                    as created_at,
+                cast(case
+                    when u_null < 0.01 then null
+                    when u_null < 0.02 then clean_score + 11
+                    when u_null < 0.025 then -1.5
+                    else clean_score
+                end as double precision) as score,
+                cast(case
+                    when u_dim < 0.01 then 12.5
+                    when u_dim < 0.10 then null
+                    else {_clip("quality + 0.8 * " + _normal(d, "i", s, 15))}
+                end as double precision) as accuracy,
+                cast(case when u_dim < 0.10 then null
+                    else {_clip("quality + 0.3 + 0.8 * " + _normal(d, "i", s, 17))}
+                end as double precision) as consistency,
+                cast(case when u_dim < 0.12 then null
+                    else {_clip("quality - 0.4 + 0.9 * " + _normal(d, "i", s, 19))}
+                end as double precision) as emotion_match,
+                case when {u(21)} < 0.8 then 'llm_judge' else 'human' end as evaluator,
+                model_version,
+                i
+            from evaluated
+        )
+        select
+            evaluation_id, conversation_id, message_id, created_at, score, accuracy,
+            consistency, emotion_match, evaluator, model_version
+        from rows_out
+        union all
+        -- At-least-once delivery: about 2% of evaluations arrive twice.
+        select
+            evaluation_id, conversation_id, message_id, created_at, score, accuracy,
+            consistency, emotion_match, evaluator, model_version
+        from rows_out
+        where {u(22)} < 0.02
+        """,
+        f"""
+        create table {schema}.feedback_log as
+        with reacted as (
+            select
+                m.*,
+                {_clip("m.quality")} as clean_score,
+                {u(30, "m.i")} as u_like,
+                {u(31, "m.i")} as u_label,
+                {u(32, "m.i")} as u_mess
+            from {messages} as m
+            where {u(33, "m.i")} < 0.35
+        ),
+        labelled as (
+            select
+                reacted.*,
+                u_like < 1.0 / (1.0 + exp(-1.1 * (clean_score - 6.8))) as is_like
+            from reacted
+        ),
+        first_reactions as (
+            select
+                'f' || {d.to_text("i")} as feedback_id,
+                'c' || {d.to_text("conversation_number")} as conversation_id,
+                'm' || {d.to_text("i")} as message_id,
+                case when u_mess < 0.005 then null
+                    else {d.add_seconds("created_at", f"30 + floor({u(34)} * 1800)")} end
+                    as created_at,
+                case
+                    when u_mess >= 0.005 and u_mess < 0.015 then
+                        {_choose(("meh", "", "love it", "??"), u(35))}
+                    when u_mess >= 0.015 and u_mess < 0.018 then null
+                    when is_like then {_choose(
+                        ("like", "like", "like", "Like", " LIKE ", "liked", "thumbs_up",
+                         "👍", "+1", "positive"), "u_label")}
+                    else {_choose(
+                        ("dislike", "dislike", "dislike", "Dislike", " DISLIKE ", "disliked",
+                         "thumbs_down", "👎", "-1", "negative"), "u_label")}
+                end as feedback,
+                'u' || {d.to_text(d.int_div("conversation_number", "3") + " % 5000")} as user_id,
+                is_like,
+                i
+            from labelled
+        ),
+        changed_minds as (
+            -- About 3% of users change their reaction a little later.
+            select
+                feedback_id || 'b' as feedback_id,
+                conversation_id,
+                message_id,
+                {d.add_seconds("coalesce(created_at, " + start + ")", "120 + floor(" + u(36) + " * 600)")}
+                    as created_at,
+                case when is_like then 'dislike' else 'like' end as feedback,
+                user_id,
+                is_like,
+                i
+            from first_reactions
+            where {u(37)} < 0.03
+        ),
+        all_reactions as (
+            select * from first_reactions
+            union all
+            select * from changed_minds
+        )
+        select feedback_id, conversation_id, message_id, created_at, feedback, user_id
+        from all_reactions
+        union all
+        -- At-least-once delivery here too.
+        select feedback_id, conversation_id, message_id, created_at, feedback, user_id
+        from all_reactions
+        where {u(38)} < 0.02
+        """,
+        f"drop table {messages}",
+    ]
+    return stmts
+
+
+def generate(config: WarehouseConfig, spec: DemoSpec, raw_schema: str = "raw") -> dict[str, int]:
+    """Write the raw tables into the warehouse; returns the row count of each."""
+    if spec.weeks < 1 or spec.rows_per_day < 1:
+        raise UserError("--weeks and --rows-per-day must be at least 1")
+    dialect_cls = DIALECTS.get(config.type)
+    if dialect_cls is None:
+        raise UserError(f"the demo generator does not support {config.type!r} targets")
+    statements = build_statements(dialect_cls(), spec, raw_schema)
+    counts: dict[str, int] = {}
+    with connect(config, read_only=False) as conn:
+        cursor = conn.cursor()
+        for statement in statements:
+            cursor.execute(statement)
+        for table in RAW_TABLES:
+            cursor.execute(f"select count(*) from {raw_schema}.{table}")
+            counts[table] = int(cursor.fetchone()[0])
+    return counts
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m reporter.demo", description=__doc__.split("\n")[0])
+    parser.add_argument("--weeks", type=int, default=12)
+    parser.add_argument("--rows-per-day", type=int, default=500)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--end-date", type=dt.date.fromisoformat, default=None,
+                        help="last day with data (default: today, UTC)")
+    parser.add_argument("--regression", default=None,
+                        help="inject a score change in the last week, e.g. chat-v2.0:-1.5")
+    parser.add_argument("--target", default=None, help="dbt target (default: the profile's)")
+    parser.add_argument("--profiles-dir", default=None)
+    parser.add_argument("--raw-schema", default="raw")
+    args = parser.parse_args(argv)
+    try:
+        config = load_config(args.target, args.profiles_dir)
+        spec = DemoSpec(args.weeks, args.rows_per_day, args.seed, args.end_date, args.regression)
+        counts = generate(config, spec, args.raw_schema)
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    summary = ", ".join(f"{table} {count:,}" for table, count in counts.items())
+    print(f"demo data in {config.target_name} ({args.raw_schema}): {summary}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

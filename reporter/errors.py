@@ -1,0 +1,19 @@
+"""Errors a user can cause: the CLI prints them as one line and exits with their code."""
+
+
+class UserError(Exception):
+    """A configuration or usage problem: exit code 2."""
+
+    exit_code = 2
+
+
+class DeliveryError(Exception):
+    """Slack did not take the message: exit code 1."""
+
+    exit_code = 1
+
+
+class PipelineError(Exception):
+    """dbt build failed or its error-severity tests failed: exit code 1."""
+
+    exit_code = 1

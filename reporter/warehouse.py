@@ -1,0 +1,192 @@
+"""The warehouse connection, built from the same dbt profile and target as `dbt build`.
+
+One connection config for everything: dbt, the reporter, the dashboard and the demo
+generator all read `profiles.yml` (``DBT_PROFILES_DIR``, default: the project directory)
+and its target (``--target`` / ``DBT_TARGET``, default: the profile's own default).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from reporter.errors import UserError
+
+PROFILE_NAME = "ai_performance"
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+SUPPORTED_TYPES = ("duckdb", "postgres", "spark")
+# A DuckDB file is locked by the process that writes it (e.g. a running `dbt build`):
+# readers retry for this long before giving up.
+DUCKDB_BUSY_TIMEOUT_S = 30.0
+
+
+@dataclass(frozen=True)
+class WarehouseConfig:
+    """What is needed to open the warehouse: the rendered dbt target."""
+
+    type: str
+    schema: str
+    target_name: str
+    path: str | None = None  # duckdb
+    host: str | None = None  # postgres
+    port: int | None = None
+    user: str | None = None
+    password: str | None = field(default=None, repr=False)
+    dbname: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def relation(self, name: str, schema: str | None = None) -> str:
+        """A schema-qualified table name for a mart (or another schema's table)."""
+        return f"{schema or self.schema}.{name}"
+
+
+def profiles_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """The folder of profiles.yml: argument, DBT_PROFILES_DIR, else the project folder."""
+    return Path(explicit or os.environ.get("DBT_PROFILES_DIR") or PROJECT_DIR)
+
+
+def load_config(
+    target: str | None = None, profiles_dir_: str | os.PathLike[str] | None = None
+) -> WarehouseConfig:
+    """Render the dbt profile's target exactly as dbt does (env_var() included)."""
+    # dbt's own reader and renderer, so profiles.yml means the same thing here as in dbt.
+    from dbt.config.profile import read_profile
+    from dbt.config.renderer import ProfileRenderer
+    from dbt_common.context import set_invocation_context
+    from dbt_common.exceptions import DbtBaseException
+
+    set_invocation_context(os.environ)  # what env_var() reads
+
+    folder = profiles_dir(profiles_dir_)
+    if not (folder / "profiles.yml").exists():
+        raise UserError(
+            f"no profiles.yml in {folder}: copy profiles.example.yml there "
+            "(`make profiles.yml`) or set DBT_PROFILES_DIR"
+        )
+    try:
+        raw = read_profile(str(folder))
+        profile = raw.get(PROFILE_NAME)
+        if not profile:
+            raise UserError(f"profiles.yml in {folder} has no profile named {PROFILE_NAME!r}")
+        renderer = ProfileRenderer({})
+        target_name = (
+            target or os.environ.get("DBT_TARGET") or renderer.render_value(profile.get("target"))
+        )
+        outputs = profile.get("outputs") or {}
+        if target_name not in outputs:
+            raise UserError(
+                f"target {target_name!r} is not in profile {PROFILE_NAME!r} "
+                f"(it has: {', '.join(sorted(outputs)) or 'none'})"
+            )
+        rendered = renderer.render_data(outputs[target_name])
+    except DbtBaseException as exc:
+        raise UserError(f"cannot read the dbt profile: {str(exc).splitlines()[0]}") from None
+    kind = rendered.get("type")
+    if kind not in SUPPORTED_TYPES:
+        raise UserError(f"target {target_name!r} has type {kind!r}; supported: {SUPPORTED_TYPES}")
+    path = rendered.get("path")
+    if kind == "duckdb" and path and not os.path.isabs(path) and path != ":memory:":
+        # dbt resolves a relative path against the working directory it runs in: the project.
+        path = str(PROJECT_DIR / path) if not Path(path).exists() else str(Path(path).resolve())
+    return WarehouseConfig(
+        type=kind,
+        schema=str(rendered.get("schema") or "main"),
+        target_name=str(target_name),
+        path=path,
+        host=rendered.get("host"),
+        port=int(rendered["port"]) if rendered.get("port") else None,
+        user=rendered.get("user"),
+        password=rendered.get("password") or rendered.get("pass"),
+        dbname=rendered.get("dbname") or rendered.get("database"),
+        extra={k: v for k, v in rendered.items() if k not in {"password", "pass"}},
+    )
+
+
+def _open_duckdb(path: str, read_only: bool, timeout_s: float):
+    import duckdb
+
+    deadline = time.monotonic() + timeout_s
+    delay = 0.05
+    while True:
+        try:
+            return duckdb.connect(path, read_only=read_only)
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
+                if "lock" in str(exc).lower():
+                    raise UserError(
+                        f"the DuckDB file {path} stayed busy for {timeout_s:.0f}s "
+                        "(another process, such as dbt build, holds it)"
+                    ) from None
+                raise UserError(f"cannot open DuckDB file {path}: {exc}") from None
+            time.sleep(delay)
+            delay = min(delay * 2, 1.0)
+
+
+@contextmanager
+def connect(
+    config: WarehouseConfig, read_only: bool = True, busy_timeout_s: float = DUCKDB_BUSY_TIMEOUT_S
+) -> Iterator[Any]:
+    """A short-lived DB-API connection; closed (and the DuckDB file lock released) on exit."""
+    if config.type == "duckdb":
+        if read_only and not Path(config.path or "").exists():
+            raise UserError(
+                f"no warehouse at {config.path}: run `make demo` or `dbt build` first"
+            )
+        conn = _open_duckdb(str(config.path), read_only, busy_timeout_s)
+    elif config.type == "postgres":
+        import psycopg2
+
+        try:
+            conn = psycopg2.connect(
+                host=config.host,
+                port=config.port,
+                user=config.user,
+                password=config.password or None,
+                dbname=config.dbname,
+                connect_timeout=10,
+            )
+        except psycopg2.OperationalError as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else "connection failed"
+            raise UserError(
+                f"cannot connect to PostgreSQL at {config.host}:{config.port}: {first}"
+            ) from None
+        if read_only:
+            conn.set_session(readonly=True, autocommit=True)
+    else:
+        raise UserError(
+            f"reading a {config.type} warehouse from Python is not supported; "
+            "use the duckdb or postgres target"
+        )
+    try:
+        yield conn
+        if not read_only and config.type == "postgres":
+            conn.commit()
+    finally:
+        conn.close()
+
+
+def fetch_all(
+    config: WarehouseConfig, sql: str, params: Sequence[Any] | None = None
+) -> list[dict[str, Any]]:
+    """Run one read query and return its rows as dicts. Placeholders are `%s` on every engine."""
+    if config.type == "duckdb":
+        sql = sql.replace("%s", "?")
+    with connect(config) as conn:
+        cursor = conn.cursor()
+        try:
+            cursor.execute(sql, list(params or []))
+        except Exception as exc:
+            message = str(exc).strip().splitlines()[0]
+            if "does not exist" in message or "Catalog Error" in message:
+                raise UserError(
+                    f"the marts are missing in schema {config.schema!r} "
+                    f"(run `dbt build --target {config.target_name}` first): {message}"
+                ) from None
+            raise
+        columns = [column[0] for column in cursor.description]
+        return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
