@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from warehouses import TestWarehouse, new_warehouse, postgres_unavailable_reason
+
+from reporter.demo import DemoSpec
+
+os.environ.setdefault("DO_NOT_TRACK", "1")
+
+# The demo warehouse used by read-only tests: fixed dates, so results are reproducible.
+DEMO_END_DATE = dt.date(2026, 1, 7)  # a Wednesday: 2026-W02 is incomplete
+DEMO_AS_OF = "2026-01-07"
+DEMO_SPEC = DemoSpec(weeks=6, rows_per_day=60, seed=7, end_date=DEMO_END_DATE)
+
+
+def require_postgres() -> None:
+    """Skip without a server, except under CI=true where a missing server is a failure."""
+    reason = postgres_unavailable_reason()
+    if reason is None:
+        return
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"CI=true but {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
+def engine(request: pytest.FixtureRequest) -> str:
+    if request.param == "postgres":
+        require_postgres()
+    return request.param
+
+
+@pytest.fixture
+def make_warehouse(tmp_path: Path) -> Iterator[Callable[..., TestWarehouse]]:
+    """Factory for empty isolated warehouses; PostgreSQL schemas are dropped afterwards."""
+    created: list[TestWarehouse] = []
+
+    def factory(target: str = "duckdb", **dbt_vars) -> TestWarehouse:
+        if target == "postgres":
+            require_postgres()
+        warehouse = new_warehouse(target, tmp_path / f"wh{len(created)}", **dbt_vars)
+        created.append(warehouse)
+        return warehouse
+
+    yield factory
+    for warehouse in created:
+        warehouse.drop()
+
+
+def _built_demo(target: str, root: Path) -> TestWarehouse:
+    warehouse = new_warehouse(target, root, as_of_date=DEMO_AS_OF)
+    warehouse.generate(DEMO_SPEC)
+    warehouse.dbt("build")
+    return warehouse
+
+
+@pytest.fixture(scope="session")
+def demo_duckdb(tmp_path_factory: pytest.TempPathFactory) -> TestWarehouse:
+    """Demo data built on DuckDB once per session. Read it; do not change it."""
+    return _built_demo("duckdb", tmp_path_factory.mktemp("demo_duckdb"))
+
+
+@pytest.fixture(scope="session")
+def demo_postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestWarehouse]:
+    """Demo data built on PostgreSQL once per session, in schemas dropped at the end."""
+    require_postgres()
+    warehouse = _built_demo("postgres", tmp_path_factory.mktemp("demo_postgres"))
+    yield warehouse
+    warehouse.drop()
+
+
+@pytest.fixture
+def demo_warehouse(engine: str, request: pytest.FixtureRequest) -> TestWarehouse:
+    """The session's demo warehouse on each engine (parametrised by `engine`)."""
+    return request.getfixturevalue(f"demo_{engine}")

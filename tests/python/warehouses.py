@@ -1,0 +1,195 @@
+"""Test warehouses: a private DuckDB file or PostgreSQL schema per test run, built by dbt.
+
+Every dbt call runs in a subprocess (as a user runs it) with its own target and log
+paths, so test runs never share state with each other or with a developer's `make demo`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from reporter.demo import DemoSpec, generate
+from reporter.warehouse import PROJECT_DIR, WarehouseConfig, connect, fetch_all, load_config
+
+DBT = str(Path(sys.executable).with_name("dbt"))
+
+
+def postgres_settings() -> dict[str, Any]:
+    """libpq's standard variables, as profiles.example.yml reads them."""
+    return {
+        "host": os.environ.get("PGHOST", "127.0.0.1"),
+        "port": int(os.environ.get("PGPORT", "5432")),
+        "user": os.environ.get("PGUSER", "postgres"),
+        "password": os.environ.get("PGPASSWORD", ""),
+        "dbname": os.environ.get("PGDATABASE", "test"),
+    }
+
+
+def postgres_unavailable_reason() -> str | None:
+    """None when the server answers; otherwise why not."""
+    import psycopg2
+
+    settings = postgres_settings()
+    try:
+        psycopg2.connect(
+            connect_timeout=5, **{k: v for k, v in settings.items() if v != ""}
+        ).close()
+    except psycopg2.OperationalError as exc:
+        return f"PostgreSQL at {settings['host']}:{settings['port']} is not reachable: {exc}"
+    return None
+
+
+@dataclass
+class TestWarehouse:
+    """One isolated warehouse: a dbt profile of its own, a schema of its own."""
+
+    target: str
+    root: Path
+    schema: str
+    raw_schema: str
+    dbt_vars: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def profiles_dir(self) -> Path:
+        return self.root
+
+    @property
+    def config(self) -> WarehouseConfig:
+        return load_config(self.target, self.profiles_dir)
+
+    def write_profile(self) -> None:
+        outputs: dict[str, Any] = {}
+        if self.target == "duckdb":
+            outputs["duckdb"] = {
+                "type": "duckdb",
+                "path": str(self.root / "warehouse.duckdb"),
+                "schema": self.schema,
+                "threads": 2,
+            }
+        elif self.target == "postgres":
+            outputs["postgres"] = {
+                "type": "postgres",
+                **postgres_settings(),
+                "schema": self.schema,
+                "threads": 4,
+            }
+        else:
+            raise ValueError(self.target)
+        profile = {"ai_performance": {"target": self.target, "outputs": outputs}}
+        (self.root / "profiles.yml").write_text(yaml.safe_dump(profile))
+
+    def all_vars(self, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+        return {"raw_schema": self.raw_schema, **self.dbt_vars, **(extra or {})}
+
+    def dbt(
+        self, *args: str, dbt_vars: dict[str, Any] | None = None, check: bool = True
+    ) -> subprocess.CompletedProcess[str]:
+        """Run a dbt command against this warehouse; fails the test with dbt's output."""
+        command = [
+            DBT,
+            *args,
+            "--profiles-dir",
+            str(self.profiles_dir),
+            "--target",
+            self.target,
+            "--vars",
+            json.dumps(self.all_vars(dbt_vars)),
+        ]
+        env = {
+            **os.environ,
+            "DO_NOT_TRACK": "1",
+            "DBT_TARGET_PATH": str(self.root / "target"),
+            "DBT_LOG_PATH": str(self.root / "logs"),
+        }
+        result = subprocess.run(
+            command, cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=900
+        )
+        if check and result.returncode != 0:
+            raise AssertionError(
+                f"{' '.join(args)} failed ({result.returncode}):\n{result.stdout[-6000:]}"
+            )
+        return result
+
+    def generate(self, spec: DemoSpec) -> dict[str, int]:
+        return generate(self.config, spec, self.raw_schema)
+
+    def query(self, sql: str) -> list[dict[str, Any]]:
+        return fetch_all(self.config, sql)
+
+    def mart(self, name: str, order_by: str | None = None) -> list[dict[str, Any]]:
+        order = f" order by {order_by}" if order_by else ""
+        return self.query(f"select * from {self.schema}.{name}{order}")
+
+    def execute(self, *statements: str) -> None:
+        with connect(self.config, read_only=False) as conn:
+            cursor = conn.cursor()
+            for statement in statements:
+                cursor.execute(statement)
+
+    def drop(self) -> None:
+        """Drop every schema this run created (PostgreSQL); DuckDB files go with tmp_path."""
+        if self.target != "postgres":
+            return
+        import psycopg2
+
+        settings = postgres_settings()
+        with psycopg2.connect(**{k: v for k, v in settings.items() if v != ""}) as conn:
+            conn.autocommit = True
+            cursor = conn.cursor()
+            cursor.execute(
+                "select nspname from pg_namespace where nspname like %s or nspname = %s",
+                (self.schema + "%", self.raw_schema),
+            )
+            for (name,) in cursor.fetchall():
+                cursor.execute(f'drop schema if exists "{name}" cascade')
+
+
+def new_warehouse(target: str, root: Path, **dbt_vars: Any) -> TestWarehouse:
+    """A fresh, empty warehouse with unique schema names."""
+    tag = uuid.uuid4().hex[:10]
+    root.mkdir(parents=True, exist_ok=True)
+    warehouse = TestWarehouse(
+        target=target,
+        root=root,
+        schema=f"pytest_{tag}",
+        raw_schema=f"pytest_{tag}_raw",
+        dbt_vars=dbt_vars,
+    )
+    warehouse.write_profile()
+    return warehouse
+
+
+RAW_DDL = {
+    "conversation_log": (
+        "message_id varchar(64), conversation_id varchar(64), created_at timestamp, "
+        "model_version varchar(64), user_message text, ai_response text"
+    ),
+    "conversation_evaluation": (
+        "evaluation_id varchar(64), conversation_id varchar(64), message_id varchar(64), "
+        "created_at timestamp, score double precision, accuracy double precision, "
+        "consistency double precision, emotion_match double precision, "
+        "evaluator varchar(64), model_version varchar(64)"
+    ),
+    "feedback_log": (
+        "feedback_id varchar(64), conversation_id varchar(64), message_id varchar(64), "
+        "created_at timestamp, feedback varchar(64), user_id varchar(64)"
+    ),
+}
+
+
+def create_raw_tables(warehouse: TestWarehouse) -> None:
+    """Empty raw tables with the contract's columns, for hand-written rows."""
+    statements = [f"create schema if not exists {warehouse.raw_schema}"]
+    for table, ddl in RAW_DDL.items():
+        statements.append(f"drop table if exists {warehouse.raw_schema}.{table}")
+        statements.append(f"create table {warehouse.raw_schema}.{table} ({ddl})")
+    warehouse.execute(*statements)
