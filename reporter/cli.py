@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from reporter.dataset import add_export_arguments, run_export
 from reporter.errors import DeliveryError, PipelineError, UserError
 from reporter.warehouse import fetch_all, load_config
 
@@ -47,6 +48,11 @@ def cmd_weekly(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export_dataset(args: argparse.Namespace) -> int:
+    """Write model-tuning JSONL files and their dataset card (see docs/dataset.md)."""
+    return run_export(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ai-perf-report", description="AI performance marts, report and exports"
@@ -55,6 +61,12 @@ def build_parser() -> argparse.ArgumentParser:
     weekly = commands.add_parser("weekly", help="print the weekly_performance mart")
     _add_warehouse_options(weekly)
     weekly.set_defaults(handler=cmd_weekly)
+    export = commands.add_parser(
+        "export-dataset", help="write model-tuning JSONL files and a dataset card"
+    )
+    add_export_arguments(export)
+    _add_warehouse_options(export)
+    export.set_defaults(handler=cmd_export_dataset)
     return parser
 
 

@@ -1,0 +1,566 @@
+"""The model-tuning dataset export: JSONL files a fine-tuning job reads, and their card.
+
+Reads the `tuning_examples` and `preference_pairs` marts only; labels, pairs and the
+train/eval split are decided in dbt. This module filters, masks PII, streams rows in
+chunks and writes files whose bytes depend only on the warehouse's rows and the options.
+
+    python -m reporter export-dataset --kind sft --out out/dataset/sft
+    python -m reporter export-dataset --kind preference --split train --out out/pairs
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import json
+import os
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from reporter.errors import UserError
+from reporter.warehouse import WarehouseConfig, connect, load_config
+
+KINDS = ("sft", "preference")
+SPLITS = ("train", "eval")
+CHUNK_ROWS = 5_000
+CARD_JSON = "dataset_card.json"
+CARD_MD = "dataset_card.md"
+
+# ---------------------------------------------------------------------------
+# PII redaction (pure)
+# ---------------------------------------------------------------------------
+
+EMAIL_MASK = "[EMAIL]"
+PHONE_MASK = "[PHONE]"
+
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+# A phone number never continues a longer run of digits or of hyphen-joined numbers
+# (order ids, dates such as 2024-02-12): these guards keep those unmasked.
+_BEFORE = r"(?<![\d+\-.])"
+_AFTER = r"(?![\d]|[-.]\d)"
+_SEP = r"[-. ]?"
+# International: +<country code> then 7 to 14 more digits in groups (+1 415-555-0134,
+# +82 10-1234-5678, +82-2-123-4567, +82 (0)10 1234 5678).
+_INTERNATIONAL = re.compile(
+    _BEFORE + r"\+[1-9]\d{0,2}(?:[-. ]?\(?\d{1,4}\)?){2,5}" + _AFTER,
+)
+# Korean domestic: mobile 010/011/016-019, Seoul 02, regions 031-064, 070 (VoIP), with
+# hyphens, dots, spaces or nothing between the groups (010-1234-5678, 01012345678,
+# 02-123-4567, 031 123 4567).
+_KOREAN = re.compile(
+    _BEFORE + r"(?:01[016789]|02|0[3-6][1-5]|070)" + _SEP + r"\d{3,4}" + _SEP + r"\d{4}" + _AFTER
+)
+# US/Canada domestic written with separators: (415) 555-0134, 415-555-0134.
+_NORTH_AMERICAN = re.compile(_BEFORE + r"(?:\(\d{3}\)\s?|\d{3}[-. ])\d{3}[-. ]\d{4}" + _AFTER)
+
+
+def _mask_international(match: re.Match[str]) -> str:
+    digits = sum(char.isdigit() for char in match.group(0))
+    return PHONE_MASK if 8 <= digits <= 15 else match.group(0)
+
+
+def redact(text: str) -> str:
+    """Mask e-mail addresses and phone numbers; ids, dates and amounts stay as they are."""
+    text = _EMAIL.sub(EMAIL_MASK, text)
+    text = _INTERNATIONAL.sub(_mask_international, text)
+    text = _KOREAN.sub(PHONE_MASK, text)
+    return _NORTH_AMERICAN.sub(PHONE_MASK, text)
+
+
+def _keep(text: str) -> str:
+    return text
+
+
+# ---------------------------------------------------------------------------
+# JSONL lines (pure)
+# ---------------------------------------------------------------------------
+
+
+def jsonl_line(record: dict[str, Any]) -> str:
+    """One JSON object and a newline: UTF-8 text as is (Korean stays readable).
+
+    U+2028/U+2029 are escaped: they are valid in JSON, but some readers split lines on them.
+    """
+    text = json.dumps(record, ensure_ascii=False, separators=(", ", ": "))
+    return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029") + "\n"
+
+
+def sft_record(prompt: str, response: str, clean: Callable[[str], str] = redact) -> dict:
+    """The chat format most trainers read (TRL, OpenAI, Axolotl): a user and an assistant turn."""
+    return {
+        "messages": [
+            {"role": "user", "content": clean(prompt)},
+            {"role": "assistant", "content": clean(response)},
+        ]
+    }
+
+
+def preference_record(
+    prompt: str, chosen: str, rejected: str, clean: Callable[[str], str] = redact
+) -> dict:
+    """The prompt / chosen / rejected format of DPO-style trainers."""
+    return {"prompt": clean(prompt), "chosen": clean(chosen), "rejected": clean(rejected)}
+
+
+# ---------------------------------------------------------------------------
+# Options and queries
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    kind: str
+    out_dir: Path
+    splits: tuple[str, ...] = SPLITS
+    since: dt.date | None = None
+    until: dt.date | None = None
+    model_versions: tuple[str, ...] = ()
+    min_score: float | None = None
+    redact: bool = True
+    chunk_rows: int = CHUNK_ROWS
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise UserError(f"--kind must be one of {', '.join(KINDS)}, not {self.kind!r}")
+        if self.since and self.until and self.since > self.until:
+            raise UserError(f"--since {self.since} is after --until {self.until}")
+        if self.chunk_rows < 1:
+            raise UserError("the chunk size must be at least 1")
+
+    def filters(self) -> dict[str, Any]:
+        """The filters as they appear in the card."""
+        return {
+            "split": list(self.splits),
+            "since": self.since.isoformat() if self.since else None,
+            "until": self.until.isoformat() if self.until else None,
+            "model_version": list(self.model_versions) or None,
+            "min_score": self.min_score,
+            "redact_pii": self.redact,
+        }
+
+
+def file_name(kind: str, split: str) -> str:
+    return f"{kind}_{split}.jsonl"
+
+
+def _where(options: ExportOptions, include_label: bool) -> tuple[str, list[Any]]:
+    """The WHERE clause shared by the export query and the card's counts."""
+    clauses: list[str] = []
+    params: list[Any] = []
+    if options.kind == "sft":
+        date_column, score_column = "responded_date", "mean_score"
+        version_clauses = ["model_version in ({})"]
+        if include_label:
+            clauses.append("label = 'good'")
+    else:
+        date_column, score_column = "responded_date", "chosen_score"
+        # A pair belongs to a version when both of its responses do.
+        version_clauses = ["chosen_model_version in ({})", "rejected_model_version in ({})"]
+    clauses.append(f"split in ({', '.join(['%s'] * len(options.splits))})")
+    params.extend(options.splits)
+    if options.since:
+        clauses.append(f"{date_column} >= %s")
+        params.append(options.since)
+    if options.until:
+        clauses.append(f"{date_column} <= %s")
+        params.append(options.until)
+    if options.model_versions:
+        marks = ", ".join(["%s"] * len(options.model_versions))
+        for clause in version_clauses:
+            clauses.append(clause.format(marks))
+            params.extend(options.model_versions)
+    if options.min_score is not None:
+        clauses.append(f"{score_column} >= %s")
+        params.append(options.min_score)
+    return " and ".join(clauses), params
+
+
+def export_query(config: WarehouseConfig, options: ExportOptions) -> tuple[str, list[Any]]:
+    """The rows to write, in a total order (split, then the unique key): stable bytes."""
+    where, params = _where(options, include_label=True)
+    if options.kind == "sft":
+        sql = (
+            "select split, responded_date, user_message as prompt, ai_response as response "
+            f"from {config.relation('tuning_examples')} where {where} "
+            "order by split, message_id"
+        )
+    else:
+        sql = (
+            "select split, responded_date, prompt, chosen, rejected "
+            f"from {config.relation('preference_pairs')} where {where} "
+            "order by split, chosen_message_id, rejected_message_id"
+        )
+    return sql, params
+
+
+def label_count_query(config: WarehouseConfig, options: ExportOptions) -> tuple[str, list[Any]]:
+    """Rows per split and label under the same filters (every label, not only the exported)."""
+    where, params = _where(options, include_label=False)
+    if options.kind == "sft":
+        sql = (
+            "select split, label, count(*) as row_count "
+            f"from {config.relation('tuning_examples')} where {where} group by 1, 2 order by 1, 2"
+        )
+    else:
+        sql = (
+            "select split, 'pair' as label, count(*) as row_count "
+            f"from {config.relation('preference_pairs')} where {where} group by 1, 2 order by 1, 2"
+        )
+    return sql, params
+
+
+def settings_query(config: WarehouseConfig) -> str:
+    return f"select * from {config.relation('tuning_dataset_settings')}"
+
+
+# ---------------------------------------------------------------------------
+# Streaming reads
+# ---------------------------------------------------------------------------
+
+
+def _prepare(config: WarehouseConfig, sql: str) -> str:
+    return sql.replace("%s", "?") if config.type == "duckdb" else sql
+
+
+def _missing_marts(config: WarehouseConfig, exc: Exception) -> UserError | None:
+    message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if "does not exist" in message or "Catalog Error" in message:
+        return UserError(
+            f"the tuning marts are missing in schema {config.schema!r} "
+            f"(run `dbt build --target {config.target_name}` first): {message}"
+        )
+    return None
+
+
+def stream_rows(
+    conn: Any, config: WarehouseConfig, sql: str, params: Sequence[Any], chunk_rows: int
+) -> Iterator[dict[str, Any]]:
+    """Rows as dicts, fetched `chunk_rows` at a time: memory stays flat however many rows.
+
+    PostgreSQL: a server-side (named) cursor, so the server holds the result; DuckDB:
+    fetchmany on its streaming result.
+    """
+    if config.type == "postgres":
+        # WITH HOLD: the read-only connection is in autocommit mode.
+        cursor = conn.cursor(name="dataset_export", withhold=True)
+        cursor.itersize = chunk_rows
+    else:
+        cursor = conn.cursor()
+    try:
+        try:
+            cursor.execute(_prepare(config, sql), list(params))
+        except Exception as exc:
+            error = _missing_marts(config, exc)
+            if error:
+                raise error from None
+            raise
+        columns: list[str] | None = None
+        while True:
+            chunk = cursor.fetchmany(chunk_rows)
+            if columns is None and cursor.description is not None:
+                columns = [column[0] for column in cursor.description]
+            if not chunk:
+                return
+            for row in chunk:
+                yield dict(zip(columns or [], row, strict=True))
+    finally:
+        cursor.close()
+
+
+def _fetch(conn: Any, config: WarehouseConfig, sql: str, params: Sequence[Any] = ()) -> list:
+    return list(stream_rows(conn, config, sql, params, CHUNK_ROWS))
+
+
+# ---------------------------------------------------------------------------
+# Writing
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class SplitFile:
+    split: str
+    path: Path
+    rows: int = 0
+    first_date: dt.date | None = None
+    last_date: dt.date | None = None
+    sha256: str = ""
+
+
+@dataclass
+class ExportResult:
+    options: ExportOptions
+    files: dict[str, SplitFile]
+    label_counts: dict[str, dict[str, int]]
+    thresholds: dict[str, Any]
+    source: dict[str, Any]
+    card_paths: list[Path] = field(default_factory=list)
+
+    @property
+    def total_rows(self) -> int:
+        return sum(item.rows for item in self.files.values())
+
+    def summary(self) -> str:
+        unit = "training examples" if self.options.kind == "sft" else "preference pairs"
+        parts = ", ".join(f"{split} {item.rows:,}" for split, item in self.files.items())
+        return f"{self.total_rows:,} {unit} ({parts}) in {self.options.out_dir}"
+
+
+def _as_date(value: Any) -> dt.date | None:
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value)[:10])
+
+
+def build_lines(
+    kind: str, rows: Iterable[dict[str, Any]], clean: Callable[[str], str]
+) -> Iterator[tuple[dict[str, Any], str]]:
+    """Each row with its JSONL line (pure, lazy)."""
+    for row in rows:
+        if kind == "sft":
+            record = sft_record(row["prompt"], row["response"], clean)
+        else:
+            record = preference_record(row["prompt"], row["chosen"], row["rejected"], clean)
+        yield row, jsonl_line(record)
+
+
+def _write_files(rows: Iterable[dict[str, Any]], options: ExportOptions) -> dict[str, SplitFile]:
+    """Stream rows into one file per split, via temporary files renamed at the end."""
+    files = {
+        split: SplitFile(split, options.out_dir / file_name(options.kind, split))
+        for split in options.splits
+    }
+    partial = {split: item.path.with_suffix(".jsonl.partial") for split, item in files.items()}
+    digests = {split: hashlib.sha256() for split in files}
+    clean = redact if options.redact else _keep
+    try:
+        with ExitStack() as stack:
+            handles = {
+                split: stack.enter_context(path.open("w", encoding="utf-8", newline="\n"))
+                for split, path in partial.items()
+            }
+            for row, line in build_lines(options.kind, rows, clean):
+                split = row["split"]
+                item = files[split]
+                handles[split].write(line)
+                digests[split].update(line.encode("utf-8"))
+                item.rows += 1
+                day = _as_date(row.get("responded_date"))
+                if day is not None:
+                    item.first_date = min(item.first_date or day, day)
+                    item.last_date = max(item.last_date or day, day)
+    except BaseException:
+        for path in partial.values():
+            path.unlink(missing_ok=True)
+        raise
+    for split, item in files.items():
+        os.replace(partial[split], item.path)
+        item.sha256 = digests[split].hexdigest()
+    return files
+
+
+def _source(config: WarehouseConfig) -> dict[str, Any]:
+    if config.type == "duckdb":
+        database = str(config.path)
+    else:
+        database = f"{config.host}:{config.port}/{config.dbname}"
+    return {
+        "engine": config.type,
+        "target": config.target_name,
+        "database": database,
+        "schema": config.schema,
+    }
+
+
+def card_json(result: ExportResult) -> str:
+    """The card as JSON: everything a training run needs to cite what it used."""
+    kind = result.options.kind
+    first = [item.first_date for item in result.files.values() if item.first_date]
+    last = [item.last_date for item in result.files.values() if item.last_date]
+    card = {
+        "dataset": f"{kind} ({'chat messages' if kind == 'sft' else 'prompt/chosen/rejected'})",
+        "kind": kind,
+        "source": result.source,
+        "filters": result.options.filters(),
+        "thresholds": result.thresholds,
+        "selection": (
+            "tuning_examples with label = good"
+            if kind == "sft"
+            else "preference_pairs (a good and a bad response to the same prompt)"
+        ),
+        "date_range": {
+            "first": min(first).isoformat() if first else None,
+            "last": max(last).isoformat() if last else None,
+        },
+        "counts_by_split_and_label": result.label_counts,
+        "files": [
+            {"split": item.split, "file": item.path.name, "rows": item.rows, "sha256": item.sha256}
+            for item in result.files.values()
+        ],
+    }
+    return json.dumps(card, ensure_ascii=False, indent=2, default=str) + "\n"
+
+
+def card_markdown(result: ExportResult) -> str:
+    """The same card for people."""
+    card = json.loads(card_json(result))
+    lines = [
+        f"# Dataset card: {card['dataset']}",
+        "",
+        f"- Source: {card['source']['engine']} target `{card['source']['target']}`, "
+        f"schema `{card['source']['schema']}` ({card['source']['database']}), "
+        f"marts `{'`, `'.join(card['source']['tables'])}`",
+        f"- Selection: {card['selection']}",
+        f"- Date range (responded_date): {card['date_range']['first'] or 'n/a'} to "
+        f"{card['date_range']['last'] or 'n/a'}",
+        "- Filters: "
+        + ", ".join(f"{name} = {json.dumps(value)}" for name, value in card["filters"].items()),
+        "- Thresholds (as the marts were built): "
+        + ", ".join(f"{name} = {value}" for name, value in card["thresholds"].items()),
+        "",
+        "## Files",
+        "",
+        "| split | file | rows | sha256 |",
+        "| --- | --- | ---: | --- |",
+    ]
+    lines += [
+        f"| {item['split']} | {item['file']} | {item['rows']} | `{item['sha256']}` |"
+        for item in card["files"]
+    ]
+    lines += ["", "## Rows per split and label (before the label selection)", ""]
+    lines += ["| split | label | rows |", "| --- | --- | ---: |"]
+    for split, labels in card["counts_by_split_and_label"].items():
+        lines += [f"| {split} | {label} | {count} |" for label, count in labels.items()]
+    return "\n".join(lines) + "\n"
+
+
+def export_dataset(config: WarehouseConfig, options: ExportOptions) -> ExportResult:
+    """Query, stream, write the JSONL files and the card; returns what was written."""
+    options.out_dir.mkdir(parents=True, exist_ok=True)
+    with connect(config) as conn:
+        settings_rows = _fetch(conn, config, settings_query(config))
+        thresholds = settings_rows[0] if settings_rows else {}
+        count_sql, count_params = label_count_query(config, options)
+        label_counts: dict[str, dict[str, int]] = {split: {} for split in options.splits}
+        for row in _fetch(conn, config, count_sql, count_params):
+            label_counts[row["split"]][row["label"]] = int(row["row_count"])
+        sql, params = export_query(config, options)
+        files = _write_files(stream_rows(conn, config, sql, params, options.chunk_rows), options)
+    mart = "tuning_examples" if options.kind == "sft" else "preference_pairs"
+    source = {**_source(config), "tables": [mart, "tuning_dataset_settings"]}
+    result = ExportResult(options, files, label_counts, thresholds, source)
+    for name, text in ((CARD_JSON, card_json(result)), (CARD_MD, card_markdown(result))):
+        path = options.out_dir / name
+        path.write_text(text, encoding="utf-8")
+        result.card_paths.append(path)
+    # Files of this kind from an earlier run with another --split would be cited by nobody.
+    for split in SPLITS:
+        if split not in options.splits:
+            (options.out_dir / file_name(options.kind, split)).unlink(missing_ok=True)
+    return result
+
+
+# ---------------------------------------------------------------------------
+# Command line
+# ---------------------------------------------------------------------------
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    return os.environ.get(name) or default
+
+
+def _iso_date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
+
+
+def add_export_arguments(parser: argparse.ArgumentParser) -> None:
+    """The export-dataset options; each also reads an EXPORT_* environment variable."""
+    parser.add_argument(
+        "--kind",
+        choices=KINDS,
+        default=_env("EXPORT_KIND"),
+        help="sft: good responses as chat messages; preference: prompt/chosen/rejected pairs "
+        "(env EXPORT_KIND)",
+    )
+    parser.add_argument(
+        "--split",
+        choices=(*SPLITS, "all"),
+        default=_env("EXPORT_SPLIT", "all"),
+        help="which split to write; all writes one file per split (env EXPORT_SPLIT)",
+    )
+    parser.add_argument(
+        "--since",
+        type=_iso_date,
+        default=_env("EXPORT_SINCE"),
+        help="first responded_date, inclusive (env EXPORT_SINCE)",
+    )
+    parser.add_argument(
+        "--until",
+        type=_iso_date,
+        default=_env("EXPORT_UNTIL"),
+        help="last responded_date, inclusive (env EXPORT_UNTIL)",
+    )
+    parser.add_argument(
+        "--model-version",
+        action="append",
+        default=None,
+        help="keep only this model version; repeat for several (env EXPORT_MODEL_VERSION, "
+        "comma-separated). Pairs need both responses from the listed versions",
+    )
+    parser.add_argument(
+        "--min-score",
+        type=float,
+        default=_env("EXPORT_MIN_SCORE"),
+        help="minimum mean evaluation score (of the chosen response for pairs) "
+        "(env EXPORT_MIN_SCORE)",
+    )
+    parser.add_argument(
+        "--out",
+        default=_env("EXPORT_OUT", "out/dataset"),
+        help="output folder, one per export (env EXPORT_OUT, default out/dataset)",
+    )
+    parser.add_argument(
+        "--no-redact",
+        dest="redact",
+        action="store_false",
+        default=_env("EXPORT_REDACT", "true").lower() not in {"0", "false", "no"},
+        help="keep e-mail addresses and phone numbers (masked by default; env EXPORT_REDACT)",
+    )
+
+
+def options_from_args(args: argparse.Namespace) -> ExportOptions:
+    if not args.kind:
+        raise UserError("--kind is required: sft or preference (or set EXPORT_KIND)")
+    versions = args.model_version
+    if versions is None and os.environ.get("EXPORT_MODEL_VERSION"):
+        versions = os.environ["EXPORT_MODEL_VERSION"].split(",")
+    return ExportOptions(
+        kind=args.kind,
+        out_dir=Path(args.out),
+        splits=SPLITS if args.split == "all" else (args.split,),
+        since=args.since,
+        until=args.until,
+        model_versions=tuple(sorted({v.strip() for v in versions or [] if v.strip()})),
+        min_score=args.min_score,
+        redact=args.redact,
+    )
+
+
+def run_export(args: argparse.Namespace) -> int:
+    """The CLI entry: export, then one line with the counts."""
+    options = options_from_args(args)
+    config = load_config(args.target, args.profiles_dir)
+    result = export_dataset(config, options)
+    print(result.summary())
+    return 0
