@@ -61,22 +61,29 @@ week_bounds as (
     from active_weeks
 ),
 
+week_numbers as (
+    {{ integer_series(4) }}
+),
+
 week_spine as (
-    select {{ add_days('week_bounds.first_week_start', 'series.n * 7') }} as week_start
+    select {{ add_days('week_bounds.first_week_start', 'week_numbers.n * 7') }} as week_start
     from week_bounds
-    cross join ({{ integer_series(4) }}) as series
-    where {{ add_days('week_bounds.first_week_start', 'series.n * 7') }} <= week_bounds.last_week_start
+    cross join week_numbers
+    where {{ add_days('week_bounds.first_week_start', 'week_numbers.n * 7') }} <= week_bounds.last_week_start
 ),
 
 weekly_figures as (
     select
         week_spine.week_start,
         coalesce(weekly_evaluations.eval_count, 0) as eval_count,
-        {{ safe_divide('weekly_evaluations.score_sum', 'weekly_evaluations.eval_count') }} as avg_score,
-        {{ stddev_from_sums('weekly_evaluations.eval_count', 'weekly_evaluations.score_sum', 'weekly_evaluations.score_sq_sum') }} as stddev_score,
-        {{ safe_divide('weekly_evaluations.accuracy_sum', 'weekly_evaluations.accuracy_count') }} as avg_accuracy,
-        {{ safe_divide('weekly_evaluations.consistency_sum', 'weekly_evaluations.consistency_count') }} as avg_consistency,
-        {{ safe_divide('weekly_evaluations.emotion_match_sum', 'weekly_evaluations.emotion_match_count') }} as avg_emotion_match,
+        weekly_evaluations.score_sum,
+        weekly_evaluations.score_sq_sum,
+        weekly_evaluations.accuracy_sum,
+        weekly_evaluations.accuracy_count,
+        weekly_evaluations.consistency_sum,
+        weekly_evaluations.consistency_count,
+        weekly_evaluations.emotion_match_sum,
+        weekly_evaluations.emotion_match_count,
         coalesce(weekly_reactions.like_count, 0) as like_count,
         coalesce(weekly_reactions.dislike_count, 0) as dislike_count,
         coalesce(weekly_reactions.feedback_count, 0) as feedback_count,
@@ -91,6 +98,17 @@ weekly_figures as (
         on week_spine.week_start = weekly_quarantine.week_start
 ),
 
+weekly_averages as (
+    select
+        *,
+        {{ safe_divide('score_sum', 'eval_count') }} as avg_score,
+        {{ stddev_from_sums('eval_count', 'score_sum', 'score_sq_sum') }} as stddev_score,
+        {{ safe_divide('accuracy_sum', 'accuracy_count') }} as avg_accuracy,
+        {{ safe_divide('consistency_sum', 'consistency_count') }} as avg_consistency,
+        {{ safe_divide('emotion_match_sum', 'emotion_match_count') }} as avg_emotion_match
+    from weekly_figures
+),
+
 -- The spine has no gaps, so the previous row is the previous calendar week.
 with_previous_week as (
     select
@@ -99,7 +117,7 @@ with_previous_week as (
         lag(avg_score) over (order by week_start) as prev_avg_score,
         lag(feedback_count) over (order by week_start) as prev_feedback_count,
         lag(like_ratio) over (order by week_start) as prev_like_ratio
-    from weekly_figures
+    from weekly_averages
 ),
 
 final as (
@@ -117,7 +135,9 @@ final as (
         cast(avg_emotion_match as {{ type_double() }}) as avg_emotion_match,
         cast(coalesce(prev_eval_count, 0) as {{ dbt.type_int() }}) as prev_eval_count,
         cast(prev_avg_score as {{ type_double() }}) as prev_avg_score,
-        cast({{ safe_divide('(avg_score - prev_avg_score) * 100', 'prev_avg_score') }} as {{ type_double() }}) as score_change_pct,
+        cast(
+            {{ safe_divide('(avg_score - prev_avg_score) * 100', 'prev_avg_score') }} as {{ type_double() }}
+        ) as score_change_pct,
         cast(like_count as {{ dbt.type_int() }}) as like_count,
         cast(dislike_count as {{ dbt.type_int() }}) as dislike_count,
         cast(feedback_count as {{ dbt.type_int() }}) as feedback_count,
