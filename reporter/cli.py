@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import json
+import os
 import sys
 
 from reporter.dataset import add_export_arguments, run_export
 from reporter.errors import DeliveryError, PipelineError, UserError
-from reporter.warehouse import fetch_all, load_config
+from reporter.warehouse import fetch_all, load_config, profiles_dir
 
 WEEKLY_COLUMNS = (
     ("week_label", "week", "{}"),
@@ -53,6 +56,135 @@ def cmd_export_dataset(args: argparse.Namespace) -> int:
     return run_export(args)
 
 
+def _env(name: str, default: str | None = None) -> str | None:
+    return os.environ.get(name) or default
+
+
+def _add_report_options(parser: argparse.ArgumentParser) -> None:
+    from reporter.report import DEFAULT_MIN_N
+    from reporter.service import DEFAULT_TIMEZONE
+
+    parser.add_argument(
+        "--week", default=_env("REPORT_WEEK"), help="e.g. 2026-W01 (default: latest complete)"
+    )
+    parser.add_argument(
+        "--as-of",
+        type=dt.date.fromisoformat,
+        default=_env("REPORT_AS_OF"),
+        help="report the latest week that ended before this date (env REPORT_AS_OF)",
+    )
+    parser.add_argument("--lang", default=_env("REPORT_LANG", "ko"), help="ko or en (REPORT_LANG)")
+    parser.add_argument(
+        "--min-n",
+        type=int,
+        default=_env("REPORT_MIN_N", str(DEFAULT_MIN_N)),
+        help="fewer evaluations than this is low volume (env REPORT_MIN_N, default 30)",
+    )
+    parser.add_argument("--dashboard-url", default=_env("DASHBOARD_URL"), help="env DASHBOARD_URL")
+    parser.add_argument(
+        "--timezone",
+        default=_env("REPORT_DISPLAY_TZ", DEFAULT_TIMEZONE),
+        help="time zone of the generated-at line (env REPORT_DISPLAY_TZ)",
+    )
+
+
+def _add_send_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--channel", default=_env("SLACK_CHANNEL"), help="env SLACK_CHANNEL")
+    parser.add_argument("--force", action="store_true", help="post again even if already sent")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=_env("SLACK_TIMEOUT", "10"),
+        help="seconds per Slack request (env SLACK_TIMEOUT)",
+    )
+    parser.add_argument(
+        "--max-send-seconds",
+        type=float,
+        default=_env("SLACK_MAX_SEND_SECONDS", "120"),
+        help="total time for one message, retries included (env SLACK_MAX_SEND_SECONDS)",
+    )
+
+
+def _report_request(args: argparse.Namespace):
+    from reporter.service import ReportRequest
+
+    return ReportRequest(
+        week=args.week,
+        as_of=args.as_of,
+        lang=args.lang,
+        min_n=args.min_n,
+        dashboard_url=args.dashboard_url,
+        timezone=args.timezone,
+    ).validated()
+
+
+def _send(args: argparse.Namespace) -> int:
+    from reporter.service import send_report
+    from reporter.slack import RetryPolicy, destination_from_env
+
+    request = _report_request(args)
+    policy = RetryPolicy(timeout_s=args.timeout, max_total_s=args.max_send_seconds)
+    destination = destination_from_env(args.channel, policy)
+    config = load_config(args.target, args.profiles_dir)
+    outcome = send_report(config, request, destination, force=args.force)
+    where = f"{outcome.week_label} to {outcome.destination}"
+    if outcome.status == "sent":
+        print(f"sent {where}" + (f" (ts {outcome.slack_ts})" if outcome.slack_ts else ""))
+    elif outcome.status == "already_sent":
+        when = f" at {outcome.at:%Y-%m-%d %H:%M} UTC" if outcome.at else ""
+        print(f"{where} was already sent{when}; nothing to do (--force sends it again)")
+    else:
+        print(f"{where} is being sent by another run; nothing to do")
+    return 0
+
+
+def cmd_preview(args: argparse.Namespace) -> int:
+    """Print the report for a week without sending it."""
+    from reporter.service import preview_report
+
+    if args.format not in ("text", "json"):
+        raise UserError(f"--format must be text or json, not {args.format!r}")
+    request = _report_request(args)
+    preview = preview_report(load_config(args.target, args.profiles_dir), request)
+    print(preview.rendered.to_json() if args.format == "json" else preview.rendered.text)
+    return 0
+
+
+def cmd_send(args: argparse.Namespace) -> int:
+    """Post the report once per (week, channel)."""
+    return _send(args)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """The scheduled job: dbt build, then send; a failed build sends no report."""
+    from reporter.pipeline import require_build
+    from reporter.service import notify_pipeline_failure
+    from reporter.slack import RetryPolicy, destination_from_env
+
+    request = _report_request(args)
+    try:
+        dbt_vars = json.loads(args.vars) if args.vars else {}
+    except json.JSONDecodeError as exc:
+        raise UserError(f"--vars is not JSON: {exc}") from None
+    if not isinstance(dbt_vars, dict):
+        raise UserError("--vars must be a JSON object")
+    if request.as_of is not None:
+        dbt_vars.setdefault("as_of_date", request.as_of.isoformat())
+    policy = RetryPolicy(timeout_s=args.timeout, max_total_s=args.max_send_seconds)
+    destination = destination_from_env(args.channel, policy)  # config errors before the build
+    try:
+        require_build(args.target, profiles_dir(args.profiles_dir), dbt_vars)
+    except PipelineError as exc:
+        if not args.notify_on_failure:
+            raise
+        try:
+            notify_pipeline_failure(destination, str(exc), request.lang)
+        except DeliveryError as notice_error:
+            raise PipelineError(f"{exc} (the failure notice failed too: {notice_error})") from None
+        raise PipelineError(f"{exc} (notice posted to {destination.key})") from None
+    return _send(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ai-perf-report", description="AI performance marts, report and exports"
@@ -67,6 +199,33 @@ def build_parser() -> argparse.ArgumentParser:
     add_export_arguments(export)
     _add_warehouse_options(export)
     export.set_defaults(handler=cmd_export_dataset)
+
+    preview = commands.add_parser("preview", help="print the report for a week; sends nothing")
+    _add_warehouse_options(preview)
+    _add_report_options(preview)
+    preview.add_argument(
+        "--format", default=_env("REPORT_FORMAT", "text"), help="text or json (Block Kit)"
+    )
+    preview.set_defaults(handler=cmd_preview)
+
+    send = commands.add_parser("send", help="post the report to Slack, once per week and channel")
+    _add_warehouse_options(send)
+    _add_report_options(send)
+    _add_send_options(send)
+    send.set_defaults(handler=cmd_send)
+
+    run = commands.add_parser("run", help="the scheduled job: dbt build, then send")
+    _add_warehouse_options(run)
+    _add_report_options(run)
+    _add_send_options(run)
+    run.add_argument("--vars", default=_env("DBT_VARS"), help="dbt --vars as JSON (env DBT_VARS)")
+    run.add_argument(
+        "--notify-on-failure",
+        action="store_true",
+        default=_env("REPORT_NOTIFY_ON_FAILURE", "") in ("1", "true", "yes"),
+        help="post a short 'data pipeline failed' notice (env REPORT_NOTIFY_ON_FAILURE=1)",
+    )
+    run.set_defaults(handler=cmd_run)
     return parser
 
 
