@@ -12,6 +12,7 @@ import hashlib
 import http.client
 import logging
 import os
+import random
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
 from slack_sdk.http_retry.handler import RetryHandler
+from slack_sdk.http_retry.jitter import Jitter
 from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
@@ -116,16 +118,29 @@ class _RateLimitRetry(_BudgetedRetry, RateLimitErrorRetryHandler):
         return retry_after_s(response) + 1.0  # slack_sdk adds up to 1 s of jitter
 
 
+class _ProportionalJitter(Jitter):
+    """Up to twice the back-off (slack_sdk's default adds up to a whole second)."""
+
+    def recalculate(self, duration: float) -> float:
+        return duration * (1 + random.random())
+
+
 class _BackoffRetry(_BudgetedRetry):
     def longest_wait(self, state: RetryState, response: HttpResponse | None) -> float:
-        return self.policy.backoff_s * 2**state.current_attempt + 1.0  # slack_sdk's jitter
+        return 2 * self.policy.backoff_s * 2**state.current_attempt
+
+
+def _backoff(policy: RetryPolicy) -> BackoffRetryIntervalCalculator:
+    return BackoffRetryIntervalCalculator(
+        backoff_factor=policy.backoff_s, jitter=_ProportionalJitter()
+    )
 
 
 class _ServerErrorRetry(_BackoffRetry, ServerErrorRetryHandler):
     def __init__(self, policy: RetryPolicy) -> None:
         super().__init__(
             max_retry_count=policy.max_retries,
-            interval_calculator=BackoffRetryIntervalCalculator(backoff_factor=policy.backoff_s),
+            interval_calculator=_backoff(policy),
         )
         self.policy = policy
 
@@ -134,7 +149,7 @@ class _ConnectionErrorRetry(_BackoffRetry, ConnectionErrorRetryHandler):
     def __init__(self, policy: RetryPolicy) -> None:
         super().__init__(
             max_retry_count=policy.max_retries,
-            interval_calculator=BackoffRetryIntervalCalculator(backoff_factor=policy.backoff_s),
+            interval_calculator=_backoff(policy),
         )
         self.policy = policy
 
