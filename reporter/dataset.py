@@ -17,7 +17,7 @@ import json
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import ExitStack
+from contextlib import ExitStack, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,8 @@ from reporter.warehouse import WarehouseConfig, connect, load_config
 KINDS = ("sft", "preference")
 SPLITS = ("train", "eval")
 CHUNK_ROWS = 5_000
+# DuckDB's own memory for the export's sort; beyond it the sort spills to disk.
+DUCKDB_MEMORY_LIMIT = "512MB"
 CARD_JSON = "dataset_card.json"
 CARD_MD = "dataset_card.md"
 
@@ -237,13 +239,35 @@ def _missing_marts(config: WarehouseConfig, exc: Exception) -> UserError | None:
     return None
 
 
+def _execute(cursor: Any, config: WarehouseConfig, sql: str, params: Sequence[Any]) -> None:
+    try:
+        cursor.execute(_prepare(config, sql), list(params))
+    except Exception as exc:
+        error = _missing_marts(config, exc)
+        if error:
+            raise error from None
+        raise
+
+
+def limit_engine_memory(conn: Any, config: WarehouseConfig) -> None:
+    """DuckDB sorts the ordered export in its own memory: cap it so large sorts spill to disk."""
+    if config.type == "duckdb":
+        limit = os.environ.get("EXPORT_DUCKDB_MEMORY_LIMIT") or DUCKDB_MEMORY_LIMIT
+        if not re.fullmatch(r"\d+(\.\d+)?\s*[KMGT]i?B", limit, flags=re.IGNORECASE):
+            raise UserError(f"EXPORT_DUCKDB_MEMORY_LIMIT must be like 512MB or 2GB, not {limit!r}")
+        cursor = conn.cursor()
+        cursor.execute(f"set memory_limit = '{limit}'")
+        cursor.execute("set enable_progress_bar = false")
+        cursor.close()
+
+
 def stream_rows(
     conn: Any, config: WarehouseConfig, sql: str, params: Sequence[Any], chunk_rows: int
 ) -> Iterator[dict[str, Any]]:
     """Rows as dicts, fetched `chunk_rows` at a time: memory stays flat however many rows.
 
-    PostgreSQL: a server-side (named) cursor, so the server holds the result; DuckDB:
-    fetchmany on its streaming result.
+    PostgreSQL: a server-side (named) cursor, so the server holds and sorts the result;
+    DuckDB: fetchmany on its streaming result (see limit_engine_memory for the sort).
     """
     if config.type == "postgres":
         # WITH HOLD: the read-only connection is in autocommit mode.
@@ -252,28 +276,35 @@ def stream_rows(
     else:
         cursor = conn.cursor()
     try:
-        try:
-            cursor.execute(_prepare(config, sql), list(params))
-        except Exception as exc:
-            error = _missing_marts(config, exc)
-            if error:
-                raise error from None
-            raise
-        columns: list[str] | None = None
-        while True:
-            chunk = cursor.fetchmany(chunk_rows)
-            if columns is None and cursor.description is not None:
-                columns = [column[0] for column in cursor.description]
-            if not chunk:
-                return
+        _execute(cursor, config, sql, params)
+    except BaseException:
+        # A named cursor that failed to open cannot be closed on the server.
+        with suppress(Exception):
+            cursor.close()
+        raise
+    try:
+        chunk = cursor.fetchmany(chunk_rows)
+        # A named cursor describes its columns only after the first fetch.
+        columns = [column[0] for column in cursor.description or ()]
+        while chunk:
             for row in chunk:
-                yield dict(zip(columns or [], row, strict=True))
+                yield dict(zip(columns, row, strict=True))
+            chunk = cursor.fetchmany(chunk_rows)
     finally:
         cursor.close()
 
 
-def _fetch(conn: Any, config: WarehouseConfig, sql: str, params: Sequence[Any] = ()) -> list:
-    return list(stream_rows(conn, config, sql, params, CHUNK_ROWS))
+def fetch_small(
+    conn: Any, config: WarehouseConfig, sql: str, params: Sequence[Any] = ()
+) -> list[dict[str, Any]]:
+    """A small result (the settings row, counts per split and label), read at once."""
+    cursor = conn.cursor()
+    try:
+        _execute(cursor, config, sql, params)
+        columns = [column[0] for column in cursor.description]
+        return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+    finally:
+        cursor.close()
 
 
 # ---------------------------------------------------------------------------
@@ -446,11 +477,12 @@ def export_dataset(config: WarehouseConfig, options: ExportOptions) -> ExportRes
     """Query, stream, write the JSONL files and the card; returns what was written."""
     options.out_dir.mkdir(parents=True, exist_ok=True)
     with connect(config) as conn:
-        settings_rows = _fetch(conn, config, settings_query(config))
+        limit_engine_memory(conn, config)
+        settings_rows = fetch_small(conn, config, settings_query(config))
         thresholds = settings_rows[0] if settings_rows else {}
         count_sql, count_params = label_count_query(config, options)
         label_counts: dict[str, dict[str, int]] = {split: {} for split in options.splits}
-        for row in _fetch(conn, config, count_sql, count_params):
+        for row in fetch_small(conn, config, count_sql, count_params):
             label_counts[row["split"]][row["label"]] = int(row["row_count"])
         sql, params = export_query(config, options)
         files = _write_files(stream_rows(conn, config, sql, params, options.chunk_rows), options)
