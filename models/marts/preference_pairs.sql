@@ -21,8 +21,9 @@ bad_responses as (
         *,
         row_number() over (
             partition by conversation_id, user_message
-            -- Rated bad answers first, worst first; then those that are bad by reactions alone.
-            order by case when mean_score is null then 1 else 0 end asc, mean_score asc, message_id asc
+            -- Worst first. Bad by dislikes alone (no score) ranks as if scored bad_score, before
+            -- a well-scored but disliked answer, which rarely scores below a good one.
+            order by coalesce(mean_score, {{ tuning_score_threshold('bad') }}) asc, message_id asc
         ) as bad_rank
     from labelled_responses
     where label = 'bad'
