@@ -191,7 +191,7 @@ def build_statements(d: Dialect, spec: DemoSpec, schema: str) -> list[str]:
                 + case model_version when 'chat-v1.1' then 0.25 when 'chat-v2.0' then 0.5 else 0 end
                 + case when (day + {spec.first_day().weekday()}) % 7 >= 5 then -0.3 else 0 end
                 + {regression_delta if regression_model else 0.0}
-                    * case when model_version = '{regression_model or ''}'
+                    * case when model_version = '{regression_model or ""}'
                         and day >= {days - 7} then 1 else 0 end
                 + 1.3 * {_normal(d, "i", s, 3)} as quality
         from placed
@@ -292,12 +292,40 @@ def build_statements(d: Dialect, spec: DemoSpec, schema: str) -> list[str]:
                     when u_mess >= 0.005 and u_mess < 0.015 then
                         {_choose(("meh", "", "love it", "??"), u(35))}
                     when u_mess >= 0.015 and u_mess < 0.018 then null
-                    when is_like then {_choose(
-                        ("like", "like", "like", "Like", " LIKE ", "liked", "thumbs_up",
-                         "👍", "+1", "positive"), "u_label")}
-                    else {_choose(
-                        ("dislike", "dislike", "dislike", "Dislike", " DISLIKE ", "disliked",
-                         "thumbs_down", "👎", "-1", "negative"), "u_label")}
+                    when is_like then {
+            _choose(
+                (
+                    "like",
+                    "like",
+                    "like",
+                    "Like",
+                    " LIKE ",
+                    "liked",
+                    "thumbs_up",
+                    "👍",
+                    "+1",
+                    "positive",
+                ),
+                "u_label",
+            )
+        }
+                    else {
+            _choose(
+                (
+                    "dislike",
+                    "dislike",
+                    "dislike",
+                    "Dislike",
+                    " DISLIKE ",
+                    "disliked",
+                    "thumbs_down",
+                    "👎",
+                    "-1",
+                    "negative",
+                ),
+                "u_label",
+            )
+        }
                 end as feedback,
                 'u' || {d.to_text(d.int_div("conversation_number", "3") + " % 5000")} as user_id,
                 is_like,
@@ -310,7 +338,9 @@ def build_statements(d: Dialect, spec: DemoSpec, schema: str) -> list[str]:
                 feedback_id || 'b' as feedback_id,
                 conversation_id,
                 message_id,
-                {d.add_seconds("coalesce(created_at, " + start + ")", "120 + floor(" + u(36) + " * 600)")}
+                {
+            d.add_seconds("coalesce(created_at, " + start + ")", "120 + floor(" + u(36) + " * 600)")
+        }
                     as created_at,
                 case when is_like then 'dislike' else 'like' end as feedback,
                 user_id,
@@ -357,14 +387,23 @@ def generate(config: WarehouseConfig, spec: DemoSpec, raw_schema: str = "raw") -
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m reporter.demo", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m reporter.demo", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("--weeks", type=int, default=12)
     parser.add_argument("--rows-per-day", type=int, default=500)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--end-date", type=dt.date.fromisoformat, default=None,
-                        help="last day with data (default: today, UTC)")
-    parser.add_argument("--regression", default=None,
-                        help="inject a score change in the last week, e.g. chat-v2.0:-1.5")
+    parser.add_argument(
+        "--end-date",
+        type=dt.date.fromisoformat,
+        default=None,
+        help="last day with data (default: today, UTC)",
+    )
+    parser.add_argument(
+        "--regression",
+        default=None,
+        help="inject a score change in the last week, e.g. chat-v2.0:-1.5",
+    )
     parser.add_argument("--target", default=None, help="dbt target (default: the profile's)")
     parser.add_argument("--profiles-dir", default=None)
     parser.add_argument("--raw-schema", default="raw")

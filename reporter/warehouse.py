@@ -134,9 +134,7 @@ def connect(
     """A short-lived DB-API connection; closed (and the DuckDB file lock released) on exit."""
     if config.type == "duckdb":
         if read_only and not Path(config.path or "").exists():
-            raise UserError(
-                f"no warehouse at {config.path}: run `make demo` or `dbt build` first"
-            )
+            raise UserError(f"no warehouse at {config.path}: run `make demo` or `dbt build` first")
         conn = _open_duckdb(str(config.path), read_only, busy_timeout_s)
     elif config.type == "postgres":
         import psycopg2
