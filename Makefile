@@ -23,11 +23,13 @@ install: $(STAMP)
 profiles.yml:
 	cp profiles.example.yml profiles.yml
 
-## demo: demo data into the embedded DuckDB warehouse, dbt build, then the weekly table
+## demo: demo data into the embedded DuckDB warehouse, dbt build, the weekly table, then the
+## Slack report of the latest complete week (preview: nothing is sent)
 demo: $(STAMP) profiles.yml
 	$(BIN)/python -m reporter.demo --weeks $(DEMO_WEEKS) --rows-per-day $(DEMO_ROWS_PER_DAY) --seed 1
 	$(DBT) build $(DBT_FLAGS) --quiet
 	$(BIN)/python -m reporter weekly
+	$(BIN)/python -m reporter preview
 
 ## build: dbt build against the default target (DBT_TARGET=postgres for PostgreSQL)
 build: $(STAMP) profiles.yml
