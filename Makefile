@@ -6,6 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 DBT := DO_NOT_TRACK=1 $(BIN)/dbt
 DBT_FLAGS := --profiles-dir $(or $(DBT_PROFILES_DIR),.)
+PY_PATHS := reporter tests $(wildcard dashboards bench)
 DEMO_WEEKS ?= 12
 DEMO_ROWS_PER_DAY ?= 500
 
@@ -40,14 +41,14 @@ test: $(STAMP) profiles.yml lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP) profiles.yml
-	$(BIN)/ruff check reporter tests dashboards
-	$(BIN)/ruff format --check reporter tests dashboards
-	$(BIN)/sqlfluff lint models macros tests analyses
+	$(BIN)/ruff check $(PY_PATHS)
+	$(BIN)/ruff format --check $(PY_PATHS)
+	$(BIN)/sqlfluff lint models tests
 
 format: $(STAMP)
-	$(BIN)/ruff format reporter tests dashboards
-	$(BIN)/ruff check --fix reporter tests dashboards
-	$(BIN)/sqlfluff fix models tests analyses
+	$(BIN)/ruff format $(PY_PATHS)
+	$(BIN)/ruff check --fix $(PY_PATHS)
+	$(BIN)/sqlfluff fix models tests
 
 clean:
 	rm -rf target logs warehouse.duckdb .pytest_cache
