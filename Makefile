@@ -31,6 +31,7 @@ demo: $(STAMP) profiles.yml
 	$(DBT) build $(DBT_FLAGS) --quiet
 	$(BIN)/python -m reporter weekly
 	$(BIN)/python -m reporter preview
+	$(BIN)/python -m reporter export-dataset --kind sft --out out/dataset/sft && $(BIN)/python -m reporter export-dataset --kind preference --out out/dataset/preference
 
 ## build: dbt build against the default target (DBT_TARGET=postgres for PostgreSQL)
 build: $(STAMP) profiles.yml
