@@ -466,7 +466,12 @@ def card_markdown(result: ExportResult) -> str:
         f"| {item['split']} | {item['file']} | {item['rows']} | `{item['sha256']}` |"
         for item in card["files"]
     ]
-    lines += ["", "## Rows per split and label (before the label selection)", ""]
+    heading = (
+        "Rows per split and label (all labels; the files hold the good ones)"
+        if card["kind"] == "sft"
+        else "Pairs per split"
+    )
+    lines += ["", f"## {heading}", ""]
     lines += ["| split | label | rows |", "| --- | --- | ---: |"]
     for split, labels in card["counts_by_split_and_label"].items():
         lines += [f"| {split} | {label} | {count} |" for label, count in labels.items()]
