@@ -304,3 +304,104 @@ def test_cli_exports_and_reports_counts(demo_duckdb, tmp_path):
     assert bad.stderr.strip() == "error: --since 2026-02-01 is after --until 2026-01-01"
     missing = _cli("--out", str(tmp_path), *warehouse, "--kind", "sft", "--split", "dev")
     assert missing.returncode == 2 and "invalid choice" in missing.stderr
+
+
+REFUND = "환불 절차를 알려주세요. 010-1234-5678"
+HAND_LOG = [
+    # message, conversation, model, prompt, response
+    ("m1", "c1", "chat-v1.0", REFUND, "마이페이지에서 신청하세요."),
+    ("m2", "c1", "chat-v1.0", REFUND, "모르겠어요."),
+    ("m3", "c1", "chat-v2.0", REFUND, "a@b.com 으로 문의하세요."),
+    ("m4", "c1", "chat-v1.0", "배송 언제 와요?", "내일 도착합니다."),
+    ("m5", "c3", "chat-v1.0", "Call +1 415-555-0134", "Sure."),
+    ("m6", "c3", "chat-v1.0", "Call +1 415-555-0134", "No."),
+    ("m7", "c3", "chat-v1.0", "Call +1 415-555-0134", "Maybe."),
+    ("m8", "c3", "chat-v1.0", None, "Hello."),
+]
+HAND_SCORES = [("m1", 9.0), ("m2", 2.0), ("m3", 9.5), ("m3", 9.5), ("m5", 8.0), ("m7", 9.0)]
+HAND_REACTIONS = [
+    ("m4", "like", "u1"),
+    ("m6", "dislike", "u1"),
+    ("m7", "dislike", "u1"),
+    ("m7", "dislike", "u2"),
+    ("m7", "like", "u3"),
+]
+
+
+def _quote(value: Any) -> str:
+    return "null" if value is None else "'" + str(value).replace("'", "''") + "'"
+
+
+@pytest.mark.parametrize("target", ["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_hand_written_rows_give_exactly_the_expected_files(make_warehouse, tmp_path, target):
+    """c1 (md5 bucket 0.66) is train, c3 (0.04) is eval; every rule shows in the bytes."""
+    from warehouses import create_raw_tables
+
+    warehouse = make_warehouse(target)
+    create_raw_tables(warehouse)
+    raw, at = warehouse.raw_schema, "cast('2026-01-05 10:00:00' as timestamp)"
+    statements = [
+        f"insert into {raw}.conversation_log values ({_quote(m)}, {_quote(c)}, {at}, "
+        f"{_quote(v)}, {_quote(p)}, {_quote(r)})"
+        for m, c, v, p, r in [*HAND_LOG, HAND_LOG[0]]  # m1 is delivered twice
+    ]
+    statements += [
+        f"insert into {raw}.conversation_evaluation values ('e{i}', 'c', {_quote(m)}, {at}, "
+        f"{score}, null, null, null, 'human', 'chat-v1.0')"
+        for i, (m, score) in enumerate(HAND_SCORES)
+    ]
+    statements += [
+        f"insert into {raw}.feedback_log values ('f{i}', 'c', {_quote(m)}, {at}, "
+        f"{_quote(label)}, {_quote(user)})"
+        for i, (m, label, user) in enumerate(HAND_REACTIONS)
+    ]
+    warehouse.execute(*statements)
+    warehouse.dbt(
+        "build",
+        "--select",
+        "+tuning_examples +preference_pairs tuning_dataset_settings",
+        "--exclude",
+        "test_type:unit",
+        "test_type:singular",  # checks on marts this selection does not build
+    )
+    labels = {row["message_id"]: row["label"] for row in warehouse.mart("tuning_examples")}
+    assert labels == {
+        "m1": "good",
+        "m2": "bad",
+        "m3": "good",
+        "m4": "neutral",
+        "m5": "good",
+        "m6": "bad",
+        "m7": "bad",
+    }
+
+    sft, pairs = tmp_path / "sft", tmp_path / "pairs"
+    _export(warehouse, sft, kind="sft")
+    _export(warehouse, pairs, kind="preference")
+    prompt_c1 = "환불 절차를 알려주세요. [PHONE]"
+    assert (sft / "sft_train.jsonl").read_text(encoding="utf-8") == (
+        '{"messages": [{"role": "user", "content": "' + prompt_c1 + '"}, '
+        '{"role": "assistant", "content": "마이페이지에서 신청하세요."}]}\n'
+        '{"messages": [{"role": "user", "content": "' + prompt_c1 + '"}, '
+        '{"role": "assistant", "content": "[EMAIL] 으로 문의하세요."}]}\n'
+    )
+    assert (sft / "sft_eval.jsonl").read_text(encoding="utf-8") == (
+        '{"messages": [{"role": "user", "content": "Call [PHONE]"}, '
+        '{"role": "assistant", "content": "Sure."}]}\n'
+    )
+    # c1: the best good (m3) meets the only bad (m2); m1 stays unpaired (cap 1).
+    assert (pairs / "preference_train.jsonl").read_text(encoding="utf-8") == (
+        '{"prompt": "' + prompt_c1 + '", "chosen": "[EMAIL] 으로 문의하세요.", '
+        '"rejected": "모르겠어요."}\n'
+    )
+    # c3: m6 (disliked, no score) ranks before m7 (disliked, scored 9 > 8), so m5 pairs with m6.
+    assert (pairs / "preference_eval.jsonl").read_text(encoding="utf-8") == (
+        '{"prompt": "Call [PHONE]", "chosen": "Sure.", "rejected": "No."}\n'
+    )
+
+    only_v1 = tmp_path / "v1"
+    _export(warehouse, only_v1, kind="preference", model_versions=("chat-v1.0",))
+    assert (only_v1 / "preference_train.jsonl").read_bytes() == b""  # m3 is chat-v2.0
+    assert (only_v1 / "preference_eval.jsonl").read_bytes() == (
+        pairs / "preference_eval.jsonl"
+    ).read_bytes()
