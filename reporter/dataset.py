@@ -129,6 +129,8 @@ class ExportOptions:
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise UserError(f"--kind must be one of {', '.join(KINDS)}, not {self.kind!r}")
+        if not self.splits or not set(self.splits) <= set(SPLITS):
+            raise UserError(f"--split must be train, eval or all, not {','.join(self.splits)!r}")
         if self.since and self.until and self.since > self.until:
             raise UserError(f"--since {self.since} is after --until {self.until}")
         if self.chunk_rows < 1:
