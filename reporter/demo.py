@@ -121,18 +121,27 @@ RESPONSES = (
 
 
 def _choose(values: tuple[str, ...], unit_expr: str) -> str:
-    """SQL CASE picking one of `values` uniformly by a unit() expression."""
-    n = len(values)
+    """SQL CASE picking one of `values` uniformly by a unit() expression.
+
+    A simple CASE evaluates its operand once per row, not once per branch.
+    """
     branches = " ".join(
-        f"when {unit_expr} < {(i + 1) / n:.6f} then '{v.replace(chr(39), chr(39) * 2)}'"
-        for i, v in enumerate(values[:-1])
+        f"when {i} then '{value.replace(chr(39), chr(39) * 2)}'" for i, value in enumerate(values)
     )
-    last = values[-1].replace("'", "''")
-    return f"case {branches} else '{last}' end"
+    return f"case cast(floor({unit_expr} * {len(values)}) as integer) {branches} end"
 
 
 def _clip(expr: str) -> str:
-    return f"round(cast(greatest(0.0, least(10.0, {expr})) as numeric), 1)"
+    """A 0–10 score with one decimal, kept as a double (no decimal arithmetic)."""
+    return f"round(greatest(0.0, least(10.0, {expr})) * 10.0) / 10.0"
+
+
+def _copies(d: Dialect, row: str, seed: int, salt: int, share: float) -> str:
+    """Join target that repeats about `share` of the rows once: at-least-once delivery."""
+    return (
+        f"cross join {d.series('copies', 'copy_number', 1, 2)}\n"
+        f"        where copies.copy_number = 1 or {d.unit(row, seed, salt)} < {share}"
+    )
 
 
 def _normal(d: Dialect, row: str, seed: int, salt: int) -> str:
@@ -250,17 +259,12 @@ def build_statements(d: Dialect, spec: DemoSpec, schema: str) -> list[str]:
                 i
             from evaluated
         )
-        select
-            evaluation_id, conversation_id, message_id, created_at, score, accuracy,
-            consistency, emotion_match, evaluator, model_version
-        from rows_out
-        union all
         -- At-least-once delivery: about 2% of evaluations arrive twice.
         select
             evaluation_id, conversation_id, message_id, created_at, score, accuracy,
             consistency, emotion_match, evaluator, model_version
         from rows_out
-        where {u(22)} < 0.02
+        {_copies(d, "i", s, 22, 0.02)}
         """,
         f"""
         create table {schema}.feedback_log as
@@ -354,13 +358,10 @@ def build_statements(d: Dialect, spec: DemoSpec, schema: str) -> list[str]:
             union all
             select * from changed_minds
         )
-        select feedback_id, conversation_id, message_id, created_at, feedback, user_id
-        from all_reactions
-        union all
         -- At-least-once delivery here too.
         select feedback_id, conversation_id, message_id, created_at, feedback, user_id
         from all_reactions
-        where {u(38)} < 0.02
+        {_copies(d, "i", s, 38, 0.02)}
         """,
         f"drop table {messages}",
     ]
