@@ -9,6 +9,7 @@ DBT_FLAGS := --profiles-dir $(or $(DBT_PROFILES_DIR),.)
 PY_PATHS := reporter tests $(wildcard dashboards bench)
 DEMO_WEEKS ?= 12
 DEMO_ROWS_PER_DAY ?= 500
+DASHBOARD_PORT ?= 8501
 
 export DO_NOT_TRACK := 1
 
@@ -36,6 +37,11 @@ demo: $(STAMP) profiles.yml
 ## build: dbt build against the default target (DBT_TARGET=postgres for PostgreSQL)
 build: $(STAMP) profiles.yml
 	$(DBT) build $(DBT_FLAGS)
+
+## dashboard: the Streamlit app on http://127.0.0.1:8501/ (DASHBOARD_PORT), reading the marts
+## through profiles.yml and its target (DBT_TARGET); see docs/dashboard.md
+dashboard: $(STAMP) profiles.yml
+	$(BIN)/python -m streamlit run dashboards/dashboard.py --server.address 127.0.0.1 --server.port $(DASHBOARD_PORT)
 
 ## test: lint, then the whole suite (pytest drives dbt on DuckDB and PostgreSQL)
 test: $(STAMP) profiles.yml lint

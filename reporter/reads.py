@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import fields
+from dataclasses import dataclass, fields
 from typing import Any
 
 from reporter.report import WeekFigures
@@ -51,3 +51,104 @@ def read_weekly_performance(config: WarehouseConfig) -> list[WeekFigures]:
         f"select {columns} from {config.relation('weekly_performance')} order by week_start",
     )
     return [week_from_row(row) for row in rows]
+
+
+@dataclass(frozen=True)
+class DayScores:
+    """One row of `daily_scores` (models/marts/_marts.yml)."""
+
+    score_date: dt.date
+    eval_count: int
+    avg_score: float
+    avg_accuracy: float | None
+    avg_consistency: float | None
+    avg_emotion_match: float | None
+
+
+@dataclass(frozen=True)
+class DayFeedback:
+    """One row of `daily_feedback`."""
+
+    feedback_date: dt.date
+    like_count: int
+    dislike_count: int
+    feedback_count: int
+    like_ratio: float
+
+
+@dataclass(frozen=True)
+class QualityCount:
+    """One row of `data_quality_daily`: rows of one raw table with one issue on one day."""
+
+    quality_date: dt.date | None  # None for rows without created_at
+    source_table: str
+    issue: str
+    is_quarantined: bool
+    row_count: int
+
+
+def _as_date(value: Any) -> dt.date | None:
+    return value.date() if isinstance(value, dt.datetime) else value
+
+
+def _float(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def read_daily_scores(config: WarehouseConfig) -> list[DayScores]:
+    """Every row of daily_scores, oldest day first."""
+    rows = fetch_all(
+        config,
+        "select score_date, eval_count, avg_score, avg_accuracy, avg_consistency, "
+        f"avg_emotion_match from {config.relation('daily_scores')} order by score_date",
+    )
+    return [
+        DayScores(
+            score_date=_as_date(row["score_date"]),
+            eval_count=int(row["eval_count"]),
+            avg_score=float(row["avg_score"]),
+            avg_accuracy=_float(row["avg_accuracy"]),
+            avg_consistency=_float(row["avg_consistency"]),
+            avg_emotion_match=_float(row["avg_emotion_match"]),
+        )
+        for row in rows
+    ]
+
+
+def read_daily_feedback(config: WarehouseConfig) -> list[DayFeedback]:
+    """Every row of daily_feedback, oldest day first."""
+    rows = fetch_all(
+        config,
+        "select feedback_date, like_count, dislike_count, feedback_count, like_ratio "
+        f"from {config.relation('daily_feedback')} order by feedback_date",
+    )
+    return [
+        DayFeedback(
+            feedback_date=_as_date(row["feedback_date"]),
+            like_count=int(row["like_count"]),
+            dislike_count=int(row["dislike_count"]),
+            feedback_count=int(row["feedback_count"]),
+            like_ratio=float(row["like_ratio"]),
+        )
+        for row in rows
+    ]
+
+
+def read_data_quality_daily(config: WarehouseConfig) -> list[QualityCount]:
+    """Every row of data_quality_daily; rows without a date last."""
+    rows = fetch_all(
+        config,
+        "select quality_date, source_table, issue, is_quarantined, row_count "
+        f"from {config.relation('data_quality_daily')} "
+        "order by quality_date nulls last, source_table, issue",
+    )
+    return [
+        QualityCount(
+            quality_date=_as_date(row["quality_date"]),
+            source_table=str(row["source_table"]),
+            issue=str(row["issue"]),
+            is_quarantined=bool(row["is_quarantined"]),
+            row_count=int(row["row_count"]),
+        )
+        for row in rows
+    ]

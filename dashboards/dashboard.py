@@ -1,0 +1,484 @@
+"""The AI Performance dashboard: the marts as charts, and the weekly Slack report on demand.
+
+    make dashboard            # streamlit run on 127.0.0.1:8501 with the repo's dbt profile
+
+Thin on purpose. Numbers come from the marts through reporter.reads (the same dbt profile
+and target as `dbt build`: DBT_PROFILES_DIR, DBT_TARGET); which week is the default and
+whether a week is low volume come from reporter.report; the Slack preview and send are
+reporter.service's own (same ledger, so a week is never posted twice). The app writes
+nothing except through service.send_report.
+
+`?week=2026-W01` opens the app on that week: the Slack report's "Open dashboard" button
+(DASHBOARD_URL) links here that way.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+from dataclasses import asdict
+from pathlib import Path
+
+# Streamlit runs this file as a script: make the repository's `reporter` importable.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import altair as alt  # noqa: E402
+import pandas as pd  # noqa: E402
+import streamlit as st  # noqa: E402
+
+from reporter import reads  # noqa: E402
+from reporter.errors import DeliveryError, UserError  # noqa: E402
+from reporter.render import LANGUAGES  # noqa: E402
+from reporter.report import DEFAULT_MIN_N, Report, WeekFigures, select_week  # noqa: E402
+from reporter.service import (  # noqa: E402
+    DEFAULT_TIMEZONE,
+    ReportRequest,
+    preview_report,
+    send_report,
+)
+from reporter.slack import Destination, destination_from_env  # noqa: E402
+from reporter.warehouse import WarehouseConfig, load_config  # noqa: E402
+
+# Marts change once per `dbt build`; a short TTL keeps reruns quick and data fresh.
+CACHE_TTL_S = int(os.environ.get("DASHBOARD_CACHE_TTL", "60"))
+LOW_VOLUME = "low volume"
+ENOUGH = "enough evaluations"
+DIMENSIONS = {
+    "avg_accuracy": "accuracy",
+    "avg_consistency": "consistency",
+    "avg_emotion_match": "emotion match",
+}
+# Weeks by their label (2026-W01), as in the Slack report, in calendar order.
+WEEK_AXIS = alt.X("week_label:O", title="ISO week", sort=alt.SortField("week_start"))
+TABS = ("AI Performance", "Feedback", "Quality dimensions", "Data quality")
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def load_weeks(config: WarehouseConfig) -> list[WeekFigures]:
+    return reads.read_weekly_performance(config)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def load_days(config: WarehouseConfig) -> list[reads.DayScores]:
+    return reads.read_daily_scores(config)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def load_feedback(config: WarehouseConfig) -> list[reads.DayFeedback]:
+    return reads.read_daily_feedback(config)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def load_quality(config: WarehouseConfig) -> list[reads.QualityCount]:
+    return reads.read_data_quality_daily(config)
+
+
+def min_n() -> int:
+    """The reporter's low-volume threshold (REPORT_MIN_N, as for `reporter send`)."""
+    try:
+        return max(1, int(os.environ.get("REPORT_MIN_N") or DEFAULT_MIN_N))
+    except ValueError:
+        return DEFAULT_MIN_N
+
+
+def is_low_volume(week: WeekFigures) -> bool:
+    # The report's own rule, so the dashboard and the Slack message agree.
+    return Report(week, dt.datetime.now(dt.timezone.utc), min_n()).is_low_volume
+
+
+def week_table(weeks: list[WeekFigures]) -> pd.DataFrame:
+    frame = pd.DataFrame([asdict(week) for week in weeks])
+    frame["week_start"] = pd.to_datetime(frame["week_start"])
+    frame["volume"] = [LOW_VOLUME if is_low_volume(week) else ENOUGH for week in weeks]
+    return frame
+
+
+def week_option(week: WeekFigures) -> str:
+    notes = [LOW_VOLUME] if is_low_volume(week) else []
+    if not week.is_complete_week:
+        notes.append("partial week")
+    return " · ".join([week.week_label, *notes])
+
+
+def initial_week(weeks: list[WeekFigures]) -> str:
+    """`?week=` when it names a week of the mart, else the latest complete week."""
+    labels = [week.week_label for week in weeks]
+    asked = st.query_params.get("week")
+    if asked:
+        if asked.strip().upper() in labels:
+            return asked.strip().upper()
+        st.warning(
+            f"Week {asked!r} from the link is not in weekly_performance "
+            f"({labels[0]} to {labels[-1]}); showing the latest complete week."
+        )
+    try:
+        return select_week(weeks).week_label
+    except UserError:
+        return labels[-1]  # no complete week yet: the latest one
+
+
+def pick_week(weeks: list[WeekFigures]) -> WeekFigures:
+    by_label = {week.week_label: week for week in weeks}
+    if st.session_state.get("week") not in by_label:
+        st.session_state["week"] = initial_week(weeks)
+    label = st.sidebar.selectbox(
+        "Week",
+        list(reversed(by_label)),
+        key="week",
+        format_func=lambda label: week_option(by_label[label]),
+        help="Default: the latest complete week. The link ?week=2026-W01 selects a week.",
+    )
+    st.query_params["week"] = label  # the address bar always names the week shown
+    return by_label[label]
+
+
+def pick_dates(weeks: list[WeekFigures]) -> tuple[dt.date, dt.date]:
+    first, last = weeks[0].week_start, weeks[-1].week_end
+    picked = st.sidebar.date_input(
+        "Date range", value=(first, last), min_value=first, max_value=last, key="dates"
+    )
+    if isinstance(picked, tuple | list) and len(picked) == 2:
+        return picked[0], picked[1]
+    return first, last  # while only one end is picked
+
+
+def chart(layers: alt.Chart | alt.LayerChart, key: str) -> None:
+    st.altair_chart(layers.properties(height=320), width="stretch", key=key)
+
+
+def selected_rule(frame: pd.DataFrame, week: WeekFigures) -> alt.Chart:
+    marker = frame[frame["week_label"] == week.week_label]
+    return alt.Chart(marker).mark_rule(strokeDash=[4, 4], color="gray").encode(x=WEEK_AXIS)
+
+
+def ai_performance_tab(
+    week: WeekFigures, weekly: pd.DataFrame, days: list[reads.DayScores]
+) -> None:
+    low = is_low_volume(week)
+    score, evals, ratio = st.columns(3)
+    score.metric(
+        f"Average score · {week.week_label}",
+        "n/a" if week.avg_score is None else f"{week.avg_score:.2f}",
+        delta=None if week.score_change_pct is None else f"{week.score_change_pct:+.1f}%",
+        delta_color="off" if low else "normal",
+        help=f"Last week: {'n/a' if week.prev_avg_score is None else f'{week.prev_avg_score:.2f}'}"
+        f" (n={week.prev_eval_count:,})",
+    )
+    evals.metric(
+        "Evaluations",
+        f"{week.eval_count:,}",
+        delta=f"{week.eval_count - week.prev_eval_count:+,}" if week.prev_eval_count else None,
+        delta_color="off",
+    )
+    ratio.metric(
+        "Like ratio",
+        "n/a" if week.like_ratio is None else f"{week.like_ratio * 100:.1f}%",
+        delta=None if week.like_ratio_change_pp is None else f"{week.like_ratio_change_pp:+.1f} pp",
+    )
+    if low:
+        st.warning(
+            f"Low volume: {week.eval_count:,} evaluations this week and "
+            f"{week.prev_eval_count:,} the week before (minimum {min_n():,}). "
+            "The change is not an improvement or a regression.",
+            icon="⚠️",
+        )
+    if not week.is_complete_week:
+        st.caption(f"{week.week_label} is not complete yet: its numbers will still change.")
+
+    st.subheader("Weekly average score")
+    base = alt.Chart(weekly).encode(
+        x=WEEK_AXIS,
+        y=alt.Y("avg_score:Q", title="Average score (0–10)", scale=alt.Scale(zero=False)),
+        tooltip=[
+            alt.Tooltip("week_label:N", title="Week"),
+            alt.Tooltip("avg_score:Q", title="Average score", format=".2f"),
+            alt.Tooltip("eval_count:Q", title="Evaluations (n)", format=","),
+            alt.Tooltip("score_change_pct:Q", title="Change vs last week %", format="+.1f"),
+            alt.Tooltip("volume:N", title="Volume"),
+        ],
+    )
+    points = base.mark_point(filled=True, size=90).encode(
+        color=alt.Color(
+            "volume:N",
+            title=None,
+            scale=alt.Scale(domain=[ENOUGH, LOW_VOLUME], range=["#1f77b4", "#d62728"]),
+            legend=alt.Legend(orient="bottom"),
+        ),
+        shape=alt.Shape(
+            "volume:N", scale=alt.Scale(domain=[ENOUGH, LOW_VOLUME], range=["circle", "triangle"])
+        ),
+    )
+    chart(base.mark_line() + points + selected_rule(weekly, week), "weekly_score")
+
+    st.subheader("Daily average score")
+    if not days:
+        st.info("No evaluations in the selected date range.")
+        return
+    daily = pd.DataFrame([asdict(day) for day in days])
+    daily["score_date"] = pd.to_datetime(daily["score_date"])
+    chart(
+        alt.Chart(daily)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("score_date:T", title="Day"),
+            y=alt.Y("avg_score:Q", title="Average score (0–10)", scale=alt.Scale(zero=False)),
+            tooltip=[
+                alt.Tooltip("score_date:T", title="Day"),
+                alt.Tooltip("avg_score:Q", title="Average score", format=".2f"),
+                alt.Tooltip("eval_count:Q", title="Evaluations (n)", format=","),
+            ],
+        ),
+        "daily_score",
+    )
+
+
+def feedback_tab(weekly: pd.DataFrame, feedback: list[reads.DayFeedback]) -> None:
+    st.subheader("Likes and dislikes per week")
+    counts = weekly.melt(
+        id_vars=["week_label", "week_start", "feedback_count"],
+        value_vars=["like_count", "dislike_count"],
+        var_name="reaction",
+        value_name="count",
+    )
+    counts["reaction"] = counts["reaction"].map({"like_count": "like", "dislike_count": "dislike"})
+    bars = (
+        alt.Chart(counts)
+        .mark_bar()
+        .encode(
+            x=WEEK_AXIS,
+            y=alt.Y("count:Q", title="Reactions", stack="zero"),
+            color=alt.Color(
+                "reaction:N",
+                scale=alt.Scale(domain=["like", "dislike"], range=["#2ca02c", "#d62728"]),
+                legend=alt.Legend(orient="bottom"),
+            ),
+            order=alt.Order("reaction:N", sort="descending"),
+            tooltip=[
+                alt.Tooltip("week_label:N", title="Week"),
+                alt.Tooltip("reaction:N", title="Reaction"),
+                alt.Tooltip("count:Q", title="Count", format=","),
+                alt.Tooltip("feedback_count:Q", title="All reactions (n)", format=","),
+            ],
+        )
+    )
+    ratio = (
+        alt.Chart(weekly)
+        .mark_line(point=True, color="black")
+        .encode(
+            x=WEEK_AXIS,
+            y=alt.Y(
+                "like_ratio:Q",
+                title="Like ratio",
+                axis=alt.Axis(format="%"),
+                scale=alt.Scale(domain=[0, 1]),
+            ),
+            tooltip=[
+                alt.Tooltip("week_label:N", title="Week"),
+                alt.Tooltip("like_ratio:Q", title="Like ratio", format=".1%"),
+                alt.Tooltip("like_ratio_change_pp:Q", title="Change (pp)", format="+.1f"),
+                alt.Tooltip("feedback_count:Q", title="Reactions (n)", format=","),
+            ],
+        )
+    )
+    chart(alt.layer(bars, ratio).resolve_scale(y="independent"), "feedback")
+
+    st.subheader("Daily like ratio")
+    if not feedback:
+        st.info("No reactions in the selected date range.")
+        return
+    daily = pd.DataFrame([asdict(day) for day in feedback])
+    daily["feedback_date"] = pd.to_datetime(daily["feedback_date"])
+    chart(
+        alt.Chart(daily)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("feedback_date:T", title="Day"),
+            y=alt.Y("like_ratio:Q", title="Like ratio", axis=alt.Axis(format="%")),
+            tooltip=[
+                alt.Tooltip("feedback_date:T", title="Day"),
+                alt.Tooltip("like_ratio:Q", title="Like ratio", format=".1%"),
+                alt.Tooltip("like_count:Q", title="Likes", format=","),
+                alt.Tooltip("dislike_count:Q", title="Dislikes", format=","),
+                alt.Tooltip("feedback_count:Q", title="Reactions (n)", format=","),
+            ],
+        ),
+        "daily_feedback",
+    )
+
+
+def quality_dimensions_tab(weekly: pd.DataFrame) -> None:
+    st.subheader("Accuracy, consistency and emotion match per week")
+    long = weekly.melt(
+        id_vars=["week_label", "week_start", "eval_count", "volume"],
+        value_vars=list(DIMENSIONS),
+        var_name="dimension",
+        value_name="average",
+    )
+    long["dimension"] = long["dimension"].map(DIMENSIONS)
+    chart(
+        alt.Chart(long)
+        .mark_line(point=True)
+        .encode(
+            x=WEEK_AXIS,
+            y=alt.Y("average:Q", title="Average (0–10)", scale=alt.Scale(zero=False)),
+            color=alt.Color("dimension:N", title=None, legend=alt.Legend(orient="bottom")),
+            tooltip=[
+                alt.Tooltip("week_label:N", title="Week"),
+                alt.Tooltip("dimension:N", title="Dimension"),
+                alt.Tooltip("average:Q", title="Average", format=".2f"),
+                alt.Tooltip("eval_count:Q", title="Evaluations (n)", format=","),
+                alt.Tooltip("volume:N", title="Volume"),
+            ],
+        ),
+        "dimensions",
+    )
+
+
+def quality_bars(rows: list[reads.QualityCount], key: str) -> None:
+    frame = pd.DataFrame([asdict(row) for row in rows])
+    frame["quality_date"] = pd.to_datetime(frame["quality_date"])
+    chart(
+        alt.Chart(frame)
+        .mark_bar()
+        .encode(
+            x=alt.X("quality_date:T", title="Day"),
+            y=alt.Y("row_count:Q", title="Raw rows", stack="zero"),
+            color=alt.Color("issue:N", title=None, legend=alt.Legend(orient="bottom")),
+            tooltip=[
+                alt.Tooltip("quality_date:T", title="Day"),
+                alt.Tooltip("source_table:N", title="Raw table"),
+                alt.Tooltip("issue:N", title="Reason"),
+                alt.Tooltip("row_count:Q", title="Rows", format=","),
+            ],
+        ),
+        key,
+    )
+
+
+def data_quality_tab(
+    week: WeekFigures, quality: list[reads.QualityCount], undated: list[reads.QualityCount]
+) -> None:
+    st.metric(f"Quarantined rows · {week.week_label}", f"{week.quarantined_count:,}")
+    st.subheader("Quarantined rows per day and reason")
+    quarantined = [row for row in quality if row.is_quarantined]
+    if quarantined:
+        quality_bars(quarantined, "quarantined")
+    else:
+        st.info("No quarantined rows in the selected date range.")
+    st.subheader("Rows set aside or repaired per day")
+    st.caption("Duplicates, superseded reactions and out-of-range dimensions: kept out by rule.")
+    aside = [row for row in quality if not row.is_quarantined]
+    if aside:
+        quality_bars(aside, "set_aside")
+    else:
+        st.info("No rows set aside in the selected date range.")
+    if undated:
+        st.caption("Rows without a created_at (no day to chart them on):")
+        st.dataframe(
+            pd.DataFrame([asdict(row) for row in undated])[["source_table", "issue", "row_count"]],
+            hide_index=True,
+        )
+
+
+def slack_destination() -> tuple[Destination | None, str | None]:
+    try:
+        return destination_from_env(None), None
+    except UserError as exc:
+        return None, str(exc)
+
+
+def slack_section(config: WarehouseConfig, week: WeekFigures) -> None:
+    with st.expander(f"Send report to Slack · {week.week_label}"):
+        default_lang = os.environ.get("REPORT_LANG", "ko")
+        lang = st.radio(
+            "Language",
+            LANGUAGES,
+            index=LANGUAGES.index(default_lang) if default_lang in LANGUAGES else 0,
+            horizontal=True,
+            key="lang",
+        )
+        request = ReportRequest(
+            week=week.week_label,
+            lang=lang,
+            min_n=min_n(),
+            dashboard_url=os.environ.get("DASHBOARD_URL") or None,
+            timezone=os.environ.get("REPORT_DISPLAY_TZ") or DEFAULT_TIMEZONE,
+        )
+        preview = preview_report(config, request)
+        st.caption("Exactly what the reporter posts (the fallback text; the blocks say the same):")
+        st.code(preview.rendered.text, language=None, wrap_lines=True)
+        destination, problem = slack_destination()
+        if problem:
+            st.warning(f"Sending is off: {problem}.")
+        else:
+            st.caption(f"Sends to {destination.key}, once per week (the reporter's ledger).")
+        if st.button("Send report to Slack", disabled=destination is None, key="send"):
+            try:
+                outcome = send_report(config, request, destination)
+            except (UserError, DeliveryError) as exc:
+                st.error(f"Not sent: {exc}")
+                return
+            where = f"{outcome.week_label} to {outcome.destination}"
+            if outcome.status == "sent":
+                st.success(f"Sent {where}.")
+            elif outcome.status == "already_sent":
+                when = f" at {outcome.at:%Y-%m-%d %H:%M} UTC" if outcome.at else ""
+                st.info(f"{where} was already sent{when}: nothing was posted again.")
+            else:
+                st.info(f"{where} is being sent by another run: nothing was posted.")
+
+
+def in_range(value: dt.date | None, dates: tuple[dt.date, dt.date]) -> bool:
+    return value is not None and dates[0] <= value <= dates[1]
+
+
+def main() -> None:
+    st.set_page_config(page_title="AI Performance", page_icon="📈", layout="wide")
+    st.title("AI Performance")
+    try:
+        config = load_config()
+        weeks = load_weeks(config)
+    except UserError as exc:
+        st.error(f"Cannot read the warehouse: {exc}")
+        st.stop()
+    if not weeks:
+        st.info(
+            "The warehouse has no data yet: weekly_performance is empty. Load raw evaluations "
+            "and reactions, then run `dbt build` (or `make demo` for demo data)."
+        )
+        st.stop()
+
+    week = pick_week(weeks)
+    dates = pick_dates(weeks)
+    st.sidebar.caption(
+        f"Warehouse: {config.target_name} ({config.type}), schema {config.schema}. "
+        f"Low volume: fewer than {min_n():,} evaluations (REPORT_MIN_N)."
+    )
+    shown = [w for w in weeks if dates[0] <= w.week_end and w.week_start <= dates[1]]
+    if not shown:
+        st.info("No week overlaps the selected date range.")
+        st.stop()
+    weekly = week_table(shown)
+    days = [day for day in load_days(config) if in_range(day.score_date, dates)]
+    quality = load_quality(config)
+
+    tabs = st.tabs(TABS)
+    with tabs[0]:
+        ai_performance_tab(week, weekly, days)
+    with tabs[1]:
+        feedback_tab(
+            weekly, [day for day in load_feedback(config) if in_range(day.feedback_date, dates)]
+        )
+    with tabs[2]:
+        quality_dimensions_tab(weekly)
+    with tabs[3]:
+        data_quality_tab(
+            week,
+            [row for row in quality if in_range(row.quality_date, dates)],
+            [row for row in quality if row.quality_date is None],
+        )
+    slack_section(config, week)
+
+
+main()  # Streamlit runs the script top to bottom on every interaction.

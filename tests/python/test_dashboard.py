@@ -1,0 +1,396 @@
+"""The dashboard in Streamlit's own test harness (AppTest), on the demo warehouse.
+
+The app reads the same dbt profile as everything else: the tests point DBT_PROFILES_DIR
+and DBT_TARGET at a test warehouse. Charts are checked through the data Streamlit hands to
+Vega-Lite, so "the chart shows the mart's numbers" means exactly that.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+import fake_slack
+import pandas as pd
+import pyarrow as pa
+import pytest
+import streamlit as st
+import warehouses
+from fake_slack import FakeSlack
+from streamlit.proto.Metric_pb2 import Metric as MetricProto
+from streamlit.testing.v1 import AppTest
+
+from reporter.reads import read_weekly_performance
+from reporter.report import Report
+from reporter.service import ReportRequest, preview_report
+from reporter.warehouse import PROJECT_DIR
+
+APP = str(PROJECT_DIR / "dashboards" / "dashboard.py")
+ENV_NAMES = (
+    "DBT_PROFILES_DIR",
+    "DBT_TARGET",
+    "SLACK_BOT_TOKEN",
+    "SLACK_CHANNEL",
+    "SLACK_WEBHOOK_URL",
+    "SLACK_API_URL",
+    "DASHBOARD_URL",
+    "REPORT_LANG",
+    "REPORT_MIN_N",
+    "REPORT_DISPLAY_TZ",
+)
+
+
+@pytest.fixture
+def open_app(monkeypatch: pytest.MonkeyPatch) -> Callable[..., AppTest]:
+    """Run the app against a warehouse, with a clean environment and empty query caches."""
+    for name in ENV_NAMES:
+        monkeypatch.delenv(name, raising=False)
+    st.cache_data.clear()
+
+    def run(warehouse: warehouses.TestWarehouse, week: str | None = None, **env: str) -> AppTest:
+        monkeypatch.setenv("DBT_PROFILES_DIR", str(warehouse.profiles_dir))
+        monkeypatch.setenv("DBT_TARGET", warehouse.target)
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        app = AppTest.from_file(APP, default_timeout=120)
+        if week is not None:
+            app.query_params["week"] = week
+        app.run()
+        assert not app.exception, [e.value for e in app.exception]
+        return app
+
+    return run
+
+
+def weeks_of(warehouse: warehouses.TestWarehouse) -> list[dict[str, Any]]:
+    return warehouse.mart("weekly_performance", "week_start")
+
+
+def latest_complete(weeks: list[dict[str, Any]]) -> dict[str, Any]:
+    return [week for week in weeks if week["is_complete_week"]][-1]
+
+
+def charts(app: AppTest, tab: int) -> list[Any]:
+    return list(app.tabs[tab].get("vega_lite_chart"))
+
+
+def layers(chart: Any) -> list[tuple[dict[str, Any], pd.DataFrame]]:
+    """Each layer's Vega-Lite spec with the data frame Streamlit sent for it."""
+    frames = {
+        dataset.name: pa.ipc.open_stream(dataset.data.data).read_all().to_pandas()
+        for dataset in chart.proto.datasets
+    }
+    spec = json.loads(chart.proto.spec)
+    return [
+        (layer, frames[(layer.get("data") or spec["data"])["name"]])
+        for layer in spec.get("layer", [spec])
+    ]
+
+
+def records(frame: pd.DataFrame, *columns: str) -> list[tuple[Any, ...]]:
+    picked = frame[list(columns)].astype(object).where(frame[list(columns)].notna(), None)
+    return [tuple(row) for row in picked.itertuples(index=False)]
+
+
+def metric(app: AppTest, label_start: str) -> Any:
+    found = [m for m in app.metric if m.label.startswith(label_start)]
+    assert len(found) == 1, [m.label for m in app.metric]
+    return found[0]
+
+
+def metric_color(element: Any) -> str:
+    return MetricProto.MetricColor.Name(element.proto.color)
+
+
+def test_ai_performance_tab_charts_the_marts_weekly_and_daily_scores(open_app, demo_warehouse):
+    app = open_app(demo_warehouse)
+    assert [tab.label for tab in app.tabs] == [
+        "AI Performance",
+        "Feedback",
+        "Quality dimensions",
+        "Data quality",
+    ]
+    weekly_chart, daily_chart = charts(app, 0)
+
+    weeks = weeks_of(demo_warehouse)
+    (line, line_data), (points, _), (rule, rule_data) = layers(weekly_chart)
+    assert line["mark"]["type"] == "line" and points["mark"]["type"] == "point"
+    assert records(line_data, "week_label", "avg_score", "eval_count") == [
+        (w["week_label"], w["avg_score"], w["eval_count"]) for w in weeks
+    ]
+    tooltip = {t["field"] for t in line["encoding"]["tooltip"]}
+    assert {"avg_score", "eval_count"} <= tooltip  # the sample size on hover
+    default = latest_complete(weeks)
+    assert list(rule_data["week_label"]) == [default["week_label"]]
+
+    days = demo_warehouse.mart("daily_scores", "score_date")
+    ((daily, daily_data),) = layers(daily_chart)
+    assert daily["mark"] == {"type": "line", "point": True}
+    assert {"avg_score", "eval_count"} <= {t["field"] for t in daily["encoding"]["tooltip"]}
+    assert [
+        (ts.date(), score, n)
+        for ts, score, n in records(daily_data, "score_date", "avg_score", "eval_count")
+    ] == [(d["score_date"], d["avg_score"], d["eval_count"]) for d in days]
+
+
+def test_default_week_is_the_latest_complete_one_with_its_week_over_week_change(
+    open_app, demo_duckdb
+):
+    app = open_app(demo_duckdb)
+    week = latest_complete(weeks_of(demo_duckdb))
+    assert app.sidebar.selectbox(key="week").value == week["week_label"]
+    score = metric(app, "Average score")
+    assert score.label == f"Average score · {week['week_label']}"
+    assert score.value == f"{week['avg_score']:.2f}"
+    assert score.delta == f"{week['score_change_pct']:+.1f}%"
+    assert metric_color(score) == ("GREEN" if week["score_change_pct"] > 0 else "RED")
+    assert metric(app, "Evaluations").value == f"{week['eval_count']:,}"
+    assert metric(app, "Like ratio").delta == f"{week['like_ratio_change_pp']:+.1f} pp"
+    assert app.query_params["week"] == week["week_label"]
+
+
+def test_week_selector_changes_the_metrics(open_app, demo_duckdb):
+    app = open_app(demo_duckdb)
+    weeks = weeks_of(demo_duckdb)
+    other = weeks[-3]
+    assert other["week_label"] != app.sidebar.selectbox(key="week").value
+
+    app.sidebar.selectbox(key="week").set_value(other["week_label"]).run()
+
+    score = metric(app, "Average score")
+    assert score.label.endswith(other["week_label"])
+    assert score.value == f"{other['avg_score']:.2f}"
+    assert score.delta == f"{other['score_change_pct']:+.1f}%"
+    assert metric(app, "Quarantined rows").value == f"{other['quarantined_count']:,}"
+    assert app.query_params["week"] == other["week_label"]  # a shareable address
+    ((_, _), (_, _), (_, rule_data)) = layers(charts(app, 0)[0])
+    assert list(rule_data["week_label"]) == [other["week_label"]]
+
+
+def test_week_query_parameter_opens_that_week(open_app, demo_duckdb):
+    weeks = weeks_of(demo_duckdb)
+    asked = weeks[1]
+    app = open_app(demo_duckdb, week=asked["week_label"].lower())
+    assert app.sidebar.selectbox(key="week").value == asked["week_label"]
+    assert metric(app, "Average score").value == f"{asked['avg_score']:.2f}"
+    assert not app.warning or all("Sending is off" in w.value for w in app.warning)
+
+
+def test_unknown_week_in_the_link_says_so_and_shows_the_default(open_app, demo_duckdb):
+    app = open_app(demo_duckdb, week="2019-W07")
+    default = latest_complete(weeks_of(demo_duckdb))
+    assert any(
+        "2019-W07" in w.value and "not in weekly_performance" in w.value for w in app.warning
+    )
+    assert app.sidebar.selectbox(key="week").value == default["week_label"]
+
+
+def test_feedback_tab_stacks_the_weekly_likes_and_dislikes_under_the_like_ratio(
+    open_app, demo_duckdb
+):
+    app = open_app(demo_duckdb)
+    weeks = weeks_of(demo_duckdb)
+    weekly_chart, daily_chart = charts(app, 1)
+    ((bars, bar_data), (ratio, ratio_data)) = layers(weekly_chart)
+    assert bars["mark"]["type"] == "bar" and bars["encoding"]["y"]["stack"] == "zero"
+    assert sorted(records(bar_data, "week_label", "reaction", "count")) == sorted(
+        [(w["week_label"], "like", w["like_count"]) for w in weeks]
+        + [(w["week_label"], "dislike", w["dislike_count"]) for w in weeks]
+    )
+    assert ratio["mark"]["type"] == "line"
+    assert records(ratio_data, "week_label", "like_ratio") == [
+        (w["week_label"], w["like_ratio"]) for w in weeks
+    ]
+    days = demo_duckdb.mart("daily_feedback", "feedback_date")
+    ((daily, daily_data),) = layers(daily_chart)
+    assert {"like_ratio", "feedback_count"} <= {t["field"] for t in daily["encoding"]["tooltip"]}
+    assert [
+        (ts.date(), ratio, n)
+        for ts, ratio, n in records(daily_data, "feedback_date", "like_ratio", "feedback_count")
+    ] == [(d["feedback_date"], d["like_ratio"], d["feedback_count"]) for d in days]
+
+
+def test_quality_dimensions_tab_charts_accuracy_consistency_and_emotion_match(
+    open_app, demo_duckdb
+):
+    app = open_app(demo_duckdb)
+    weeks = weeks_of(demo_duckdb)
+    ((_, data),) = layers(charts(app, 2)[0])
+    names = {"avg_accuracy": "accuracy", "avg_consistency": "consistency"}
+    names["avg_emotion_match"] = "emotion match"
+    assert sorted(records(data, "week_label", "dimension", "average")) == sorted(
+        (w["week_label"], label, w[column]) for w in weeks for column, label in names.items()
+    )
+
+
+def test_data_quality_tab_charts_quarantined_rows_per_day_and_reason(open_app, demo_duckdb):
+    app = open_app(demo_duckdb)
+    quality = demo_duckdb.mart("data_quality_daily")
+    quarantined_chart, aside_chart = charts(app, 3)
+    ((bars, data),) = layers(quarantined_chart)
+    assert bars["encoding"]["color"]["field"] == "issue"
+    shown = [
+        (ts.date(), table, issue, n)
+        for ts, table, issue, n in records(
+            data, "quality_date", "source_table", "issue", "row_count"
+        )
+    ]
+    expected = [
+        (row["quality_date"], row["source_table"], row["issue"], row["row_count"])
+        for row in quality
+        if row["is_quarantined"] and row["quality_date"] is not None
+    ]
+    assert expected and sorted(shown) == sorted(expected)
+    ((_, aside),) = layers(aside_chart)
+    assert set(aside["issue"]) == {
+        row["issue"] for row in quality if not row["is_quarantined"] and row["quality_date"]
+    }
+
+
+def test_date_range_keeps_the_weeks_and_days_inside_it(open_app, demo_duckdb):
+    app = open_app(demo_duckdb)
+    weeks = weeks_of(demo_duckdb)
+    start, end = weeks[2]["week_start"], weeks[3]["week_end"]
+    app.sidebar.date_input(key="dates").set_value((start, end)).run()
+
+    ((_, weekly), _, _) = layers(charts(app, 0)[0])
+    assert list(weekly["week_label"]) == [weeks[2]["week_label"], weeks[3]["week_label"]]
+    ((_, daily),) = layers(charts(app, 0)[1])
+    days = [ts.date() for ts in daily["score_date"]]
+    assert days and min(days) >= start and max(days) <= end
+    ((_, quality),) = layers(charts(app, 3)[0])
+    assert all(start <= ts.date() <= end for ts in quality["quality_date"])
+
+
+def test_low_volume_weeks_are_marked_with_the_reports_rule(open_app, demo_duckdb):
+    weeks = weeks_of(demo_duckdb)
+    # A threshold between the smallest and the largest week: some weeks are low, some not.
+    min_n = sorted(w["eval_count"] for w in weeks)[len(weeks) // 2]
+    app = open_app(demo_duckdb, REPORT_MIN_N=str(min_n))
+
+    ((_, data), (points, _), _) = layers(charts(app, 0)[0])
+    figures = read_weekly_performance(demo_duckdb.config)
+    now = dt.datetime.now(dt.timezone.utc)
+    expected = [Report(w, now, min_n).is_low_volume for w in figures]
+    assert any(expected) and not all(expected)
+    assert list(data["volume"] == "low volume") == expected
+    assert points["encoding"]["color"]["field"] == "volume"
+    low = [w.week_label for w, is_low in zip(figures, expected, strict=True) if is_low]
+    options = app.sidebar.selectbox(key="week").options
+    assert {o.split(" · ")[0] for o in options if "low volume" in o} == set(low)
+
+    app.sidebar.selectbox(key="week").set_value(low[-1]).run()
+    assert any(w.value.startswith("Low volume:") for w in app.warning)
+    assert metric_color(metric(app, "Average score")) == "GRAY"  # not called a trend
+
+
+def test_empty_warehouse_shows_a_message_not_a_traceback(open_app, make_warehouse):
+    warehouse = make_warehouse("duckdb", as_of_date="2026-01-07")
+    warehouses.create_raw_tables(warehouse)
+    warehouse.dbt("build")
+    app = open_app(warehouse)
+    assert [i.value for i in app.info] and "no data yet" in app.info[0].value
+    assert "dbt build" in app.info[0].value
+    assert not app.tabs and not app.error
+
+
+def test_missing_warehouse_file_says_what_to_run(open_app, make_warehouse):
+    app = open_app(make_warehouse("duckdb"))  # a profile, no file yet
+    assert len(app.error) == 1
+    assert "no warehouse at" in app.error[0].value and "make demo" in app.error[0].value
+
+
+def test_missing_slack_settings_disable_sending_with_a_clear_message(open_app, demo_duckdb):
+    app = open_app(demo_duckdb)
+    warnings = [w.value for w in app.warning]
+    assert any("SLACK_WEBHOOK_URL" in w and "SLACK_BOT_TOKEN" in w for w in warnings)
+    assert app.button(key="send").disabled
+
+    app = open_app(demo_duckdb, SLACK_BOT_TOKEN="xoxb-no-channel")
+    assert any("SLACK_CHANNEL" in w.value for w in app.warning)
+    assert app.button(key="send").disabled
+
+
+def _previews(config, request: ReportRequest) -> set[str]:
+    # The "generated at" minute can tick over between the app's run and ours.
+    return {preview_report(config, request).rendered.text}
+
+
+def test_preview_is_exactly_the_reporters_for_the_selected_week(open_app, demo_warehouse):
+    url = "http://dash.example:8501/"
+    config = demo_warehouse.config
+    week = weeks_of(demo_warehouse)[-3]["week_label"]
+    request = ReportRequest(week=week, lang="ko", dashboard_url=url)
+
+    before = _previews(config, request)
+    app = open_app(demo_warehouse, week=week, DASHBOARD_URL=url)
+    shown = app.code[0].value
+    assert shown in before | _previews(config, request)
+    assert week in shown
+
+    english = ReportRequest(week=week, lang="en", dashboard_url=url)
+    before = _previews(config, english)
+    app.radio(key="lang").set_value("en").run()
+    assert app.code[0].value in before | _previews(config, english)
+    assert "AI Performance Improvement Report" in app.code[0].value
+
+
+@pytest.fixture
+def writable_demo(
+    demo_duckdb: warehouses.TestWarehouse, tmp_path: Path
+) -> warehouses.TestWarehouse:
+    """A copy of the demo file: sending writes the reporter's ledger."""
+    copy = warehouses.TestWarehouse("duckdb", tmp_path, demo_duckdb.schema, demo_duckdb.raw_schema)
+    copy.write_profile()
+    shutil.copy(demo_duckdb.root / "warehouse.duckdb", tmp_path / "warehouse.duckdb")
+    return copy
+
+
+@pytest.fixture
+def slack() -> Iterator[FakeSlack]:
+    with fake_slack.running() as fake:
+        yield fake
+
+
+def test_send_posts_once_and_the_slack_button_opens_the_dashboard_on_that_week(
+    open_app, writable_demo, slack
+):
+    url = "http://127.0.0.1:8501/"
+    channel = f"#perf-{uuid.uuid4().hex[:8]}"
+    weeks = weeks_of(writable_demo)
+    week = weeks[-3]
+    app = open_app(writable_demo, week=week["week_label"], DASHBOARD_URL=url, **slack.env(channel))
+    preview = app.code[0].value
+
+    app.button(key="send").click().run()
+    assert [s.value for s in app.success] == [f"Sent {week['week_label']} to {channel}."]
+    assert len(slack.messages) == 1
+    posted = slack.messages[0]
+    assert posted["channel"] == channel
+    assert posted["text"].split("\n")[:-1] == preview.split("\n")[:-1]  # all but the time
+
+    app.button(key="send").click().run()
+    assert not app.success
+    assert any("already sent" in i.value for i in app.info)
+    assert len(slack.messages) == 1  # the ledger stopped the second post
+
+    # The message's "Open dashboard" button leads back to the dashboard on that week.
+    buttons = [
+        element
+        for block in posted["blocks"]
+        if block["type"] == "actions"
+        for element in block["elements"]
+    ]
+    link = urlparse(buttons[0]["url"])
+    assert f"{link.scheme}://{link.netloc}{link.path}" == url
+    (linked_week,) = parse_qs(link.query)["week"]
+    st.cache_data.clear()
+    reopened = open_app(writable_demo, week=linked_week)
+    assert reopened.sidebar.selectbox(key="week").value == week["week_label"]
+    assert metric(reopened, "Average score").value == f"{week['avg_score']:.2f}"
