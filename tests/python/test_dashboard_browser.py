@@ -1,0 +1,64 @@
+"""The dashboard as a user opens it: `streamlit run`, then headless Chromium on 127.0.0.1.
+
+Locally without Chromium this skips; under CI=true a missing Chromium is a failure
+(`.ci/run` installs it). The screenshot is kept in the test's tmp folder, or written to
+DASHBOARD_SCREENSHOT when that is set.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import browser
+import pytest
+
+pytestmark = pytest.mark.browser
+
+
+def require_chromium() -> None:
+    if browser.chromium_path():
+        return
+    reason = "chromium is not installed (apt-get install -y chromium)"
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"CI=true but {reason}")
+    pytest.skip(reason)
+
+
+def test_the_dashboard_opens_on_the_linked_week_in_a_real_browser(demo_duckdb, tmp_path):
+    require_chromium()
+    weeks = demo_duckdb.mart("weekly_performance", "week_start")
+    complete = [week for week in weeks if week["is_complete_week"]]
+    week = complete[-2]  # not the default week, so only the link can select it
+    env = {
+        **os.environ,
+        "DBT_PROFILES_DIR": str(demo_duckdb.profiles_dir),
+        "DBT_TARGET": demo_duckdb.target,
+        "DO_NOT_TRACK": "1",
+    }
+    for name in ("SLACK_BOT_TOKEN", "SLACK_WEBHOOK_URL", "REPORT_MIN_N", "DASHBOARD_URL"):
+        env.pop(name, None)
+    expected = [
+        f"Average score · {week['week_label']}",
+        f"{week['avg_score']:.2f}",
+        f"{week['score_change_pct']:+.1f}%",
+        f"{week['eval_count']:,}",
+        "Weekly average score",
+    ]
+    shot = tmp_path / "dashboard.png"
+    with (
+        browser.streamlit_app(env, tmp_path / "streamlit.log") as base,
+        browser.chromium(tmp_path / "chromium-profile") as page,
+    ):
+        text = browser.open_and_wait(page, f"{base}?week={week['week_label']}", expected)
+        png = browser.screenshot(page, shot)
+        address = page.evaluate("location.href")
+
+    assert f"week={week['week_label']}" in address
+    default = complete[-1]["week_label"]
+    assert f"Average score · {default}" not in text
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 20_000  # a drawn page
+    target = os.environ.get("DASHBOARD_SCREENSHOT")
+    if target:
+        shutil.copy(shot, Path(target))
