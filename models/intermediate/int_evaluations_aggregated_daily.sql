@@ -1,7 +1,10 @@
 -- Additive daily aggregates (counts, sums, sums of squares), so that any coarser grain
 -- weighs every evaluation the same instead of averaging daily averages.
+{{ config(**incremental_by_day('evaluated_date')) }}
+
 with evaluations as (
     select * from {{ ref('int_evaluations_deduplicated') }}
+    where {{ in_lookback_window('evaluated_date') }}
 ),
 
 final as (

@@ -1,7 +1,11 @@
 -- Valid evaluations, each copy ranked within its evaluation_id: raw delivery is
 -- at-least-once, so the same evaluation may arrive more than once.
+-- Incremental: a run re-ranks the days of the lookback window (macros/incremental.sql).
+{{ config(**incremental_by_day('evaluated_date')) }}
+
 with evaluations as (
     select * from {{ ref('stg_conversation_evaluation') }}
+    where {{ in_lookback_window('evaluated_date', 'evaluated_at') }}
 ),
 
 valid_evaluations as (

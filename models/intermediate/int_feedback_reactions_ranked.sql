@@ -1,8 +1,12 @@
 -- Valid reactions, ranked twice: each copy within its feedback_id (at-least-once
 -- delivery), then each distinct reaction within (message_id, user_id), newest first,
 -- because a user who changes their mind counts once, with their latest reaction.
+-- Incremental: a run re-ranks the days of the lookback window (macros/incremental.sql).
+{{ config(**incremental_by_day('reacted_date')) }}
+
 with labelled_feedback as (
     select * from {{ ref('int_feedback_labelled') }}
+    where {{ in_lookback_window('reacted_date', 'reacted_at') }}
 ),
 
 valid_feedback as (

@@ -1,5 +1,8 @@
+{{ config(**incremental_by_day('reacted_date')) }}
+
 with reactions as (
     select * from {{ ref('int_feedback_latest_reactions') }}
+    where {{ in_lookback_window('reacted_date') }}
 ),
 
 final as (

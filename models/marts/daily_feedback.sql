@@ -1,5 +1,8 @@
+{{ config(**incremental_by_day('feedback_date')) }}
+
 with daily_reactions as (
     select * from {{ ref('int_reactions_aggregated_daily') }}
+    where {{ in_lookback_window('reacted_date', this_day_column='feedback_date') }}
 ),
 
 final as (

@@ -1,5 +1,8 @@
+{{ config(**incremental_by_day('score_date')) }}
+
 with daily_evaluations as (
     select * from {{ ref('int_evaluations_aggregated_daily') }}
+    where {{ in_lookback_window('evaluated_date', this_day_column='score_date') }}
 ),
 
 final as (

@@ -120,7 +120,11 @@ class TestWarehouse:
         return result
 
     def generate(self, spec: DemoSpec) -> dict[str, int]:
-        return generate(self.config, spec, self.raw_schema)
+        return self.generate_raw(spec, self.raw_schema)
+
+    def generate_raw(self, spec: DemoSpec, schema: str) -> dict[str, int]:
+        """Demo raw tables in `schema` (the raw schema or a side schema of this run)."""
+        return generate(self.config, spec, schema)
 
     def query(self, sql: str) -> list[dict[str, Any]]:
         return fetch_all(self.config, sql)
