@@ -10,10 +10,15 @@ PY_PATHS := reporter tests $(wildcard dashboards bench)
 DEMO_WEEKS ?= 12
 DEMO_ROWS_PER_DAY ?= 500
 DASHBOARD_PORT ?= 8501
+# make bench: DuckDB sizes (evaluations, comma-separated), then one size each on
+# PostgreSQL and Spark (0 skips the engine).
+BENCH_SIZES ?= 1000000,10000000
+BENCH_POSTGRES_SIZE ?= 1000000
+BENCH_SPARK_SIZE ?= 1000000
 
 export DO_NOT_TRACK := 1
 
-.PHONY: install demo test lint format build dashboard bench clean
+.PHONY: install demo test test-spark lint format build dashboard bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -43,7 +48,8 @@ build: $(STAMP) profiles.yml
 dashboard: $(STAMP) profiles.yml
 	$(BIN)/python -m streamlit run dashboards/dashboard.py --server.address 127.0.0.1 --server.port $(DASHBOARD_PORT)
 
-## test: lint, then the whole suite (pytest drives dbt on DuckDB and PostgreSQL)
+## test: lint, then the whole suite (pytest drives dbt on DuckDB, PostgreSQL and, where Java
+## and PySpark are installed, Spark; without them the Spark tests skip and say why)
 test: $(STAMP) profiles.yml lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
@@ -56,6 +62,16 @@ format: $(STAMP)
 	$(BIN)/ruff format $(PY_PATHS)
 	$(BIN)/ruff check --fix $(PY_PATHS)
 	$(BIN)/sqlfluff fix models tests
+
+## bench: the benchmark of docs/performance.md (dbt full refresh, incremental day, the
+## hand-written floor query, the week-13 pandas baseline); prints the table
+bench: $(STAMP) profiles.yml
+	$(BIN)/python bench/run.py --sizes $(BENCH_SIZES) \
+		--postgres-size $(BENCH_POSTGRES_SIZE) --spark-size $(BENCH_SPARK_SIZE)
+
+## test-spark: only the Spark suite (needs Java 17 and pip install -e '.[spark]')
+test-spark: $(STAMP) profiles.yml
+	$(BIN)/python -m pytest -m spark $(PYTEST_ARGS)
 
 clean:
 	rm -rf target logs warehouse.duckdb .pytest_cache

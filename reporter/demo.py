@@ -32,6 +32,9 @@ class DemoSpec:
     end_date: dt.date | None = None
     # Inject a score drop for one model version in the last week: "model:delta".
     regression: str | None = None
+    # Share of responses that get a reaction (0.35); the benchmark raises it to match the
+    # number of evaluations.
+    feedback_share: float = 0.35
 
     def last_day(self) -> dt.date:
         return self.end_date or dt.datetime.now(dt.timezone.utc).date()
@@ -70,6 +73,9 @@ class Dialect:
     def to_text(self, expr: str) -> str:
         return f"cast({expr} as varchar)"
 
+    # An 8-byte float.
+    double = "double precision"
+
 
 class DuckDBDialect(Dialect):
     name = "duckdb"
@@ -95,7 +101,28 @@ class PostgresDialect(Dialect):
         return f"cast(floor(cast({a} as numeric) / ({b})) as bigint)"
 
 
-DIALECTS: dict[str, type[Dialect]] = {"duckdb": DuckDBDialect, "postgres": PostgresDialect}
+class SparkDialect(Dialect):
+    name = "spark"
+    double = "double"
+
+    def unit(self, row: str, seed: int, salt: int) -> str:
+        return f"(pmod(xxhash64({row}, {seed}, {salt}), 1000000) + 0.5) / 1000000.0"
+
+    def series(self, alias: str, column: str, start: int, stop: int) -> str:
+        return f"(select id as {column} from range({start}, {stop + 1})) as {alias}"
+
+    def add_seconds(self, timestamp: str, seconds: str) -> str:
+        return f"timestamp_seconds(unix_seconds({timestamp}) + cast({seconds} as bigint))"
+
+    def to_text(self, expr: str) -> str:
+        return f"cast({expr} as string)"
+
+
+DIALECTS: dict[str, type[Dialect]] = {
+    "duckdb": DuckDBDialect,
+    "postgres": PostgresDialect,
+    "spark": SparkDialect,
+}
 
 MODEL_VERSIONS = ("chat-v1.0", "chat-v1.1", "chat-v2.0")
 PROMPTS = (
@@ -158,7 +185,7 @@ def build_statements(d: Dialect, spec: DemoSpec, schema: str) -> list[str]:
     start = d.timestamp(spec.first_day())
     days, per_day = spec.days, spec.rows_per_day
     u = lambda salt, row="i": d.unit(row, s, salt)  # noqa: E731
-    progress = f"(cast(day as double precision) / {max(days - 1, 1)})"
+    progress = f"(cast(day as {d.double}) / {max(days - 1, 1)})"
     regression_model, regression_delta = None, 0.0
     if spec.regression:
         regression_model, _, delta = spec.regression.partition(":")
@@ -242,18 +269,18 @@ def build_statements(d: Dialect, spec: DemoSpec, schema: str) -> list[str]:
                     when u_null < 0.02 then clean_score + 11
                     when u_null < 0.025 then -1.5
                     else clean_score
-                end as double precision) as score,
+                end as {d.double}) as score,
                 cast(case
                     when u_dim < 0.01 then 12.5
                     when u_dim < 0.10 then null
                     else {_clip("quality + 0.8 * " + _normal(d, "i", s, 15))}
-                end as double precision) as accuracy,
+                end as {d.double}) as accuracy,
                 cast(case when u_dim < 0.10 then null
                     else {_clip("quality + 0.3 + 0.8 * " + _normal(d, "i", s, 17))}
-                end as double precision) as consistency,
+                end as {d.double}) as consistency,
                 cast(case when u_dim < 0.12 then null
                     else {_clip("quality - 0.4 + 0.9 * " + _normal(d, "i", s, 19))}
-                end as double precision) as emotion_match,
+                end as {d.double}) as emotion_match,
                 case when {u(21)} < 0.8 then 'llm_judge' else 'human' end as evaluator,
                 model_version,
                 i
@@ -276,7 +303,7 @@ def build_statements(d: Dialect, spec: DemoSpec, schema: str) -> list[str]:
                 {u(31, "m.i")} as u_label,
                 {u(32, "m.i")} as u_mess
             from {messages} as m
-            where {u(33, "m.i")} < 0.35
+            where {u(33, "m.i")} < {spec.feedback_share}
         ),
         labelled as (
             select
@@ -372,6 +399,8 @@ def generate(config: WarehouseConfig, spec: DemoSpec, raw_schema: str = "raw") -
     """Write the raw tables into the warehouse; returns the row count of each."""
     if spec.weeks < 1 or spec.rows_per_day < 1:
         raise UserError("--weeks and --rows-per-day must be at least 1")
+    if not 0 <= spec.feedback_share <= 1:
+        raise UserError("--feedback-share must be between 0 and 1")
     dialect_cls = DIALECTS.get(config.type)
     if dialect_cls is None:
         raise UserError(f"the demo generator does not support {config.type!r} targets")
@@ -405,13 +434,26 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="inject a score change in the last week, e.g. chat-v2.0:-1.5",
     )
+    parser.add_argument(
+        "--feedback-share",
+        type=float,
+        default=0.35,
+        help="share of responses that get a reaction (default 0.35)",
+    )
     parser.add_argument("--target", default=None, help="dbt target (default: the profile's)")
     parser.add_argument("--profiles-dir", default=None)
     parser.add_argument("--raw-schema", default="raw")
     args = parser.parse_args(argv)
     try:
         config = load_config(args.target, args.profiles_dir)
-        spec = DemoSpec(args.weeks, args.rows_per_day, args.seed, args.end_date, args.regression)
+        spec = DemoSpec(
+            args.weeks,
+            args.rows_per_day,
+            args.seed,
+            args.end_date,
+            args.regression,
+            args.feedback_share,
+        )
         counts = generate(config, spec, args.raw_schema)
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -127,6 +127,60 @@ def _open_duckdb(path: str, read_only: bool, timeout_s: float):
             delay = min(delay * 2, 1.0)
 
 
+class _SparkCursor:
+    """dbt-spark's session cursor, fresh for each statement: its own keeps old fetched rows."""
+
+    def __init__(self, server_side_parameters: dict[str, Any]) -> None:
+        self._parameters = server_side_parameters
+        self._cursor: Any = None
+
+    def execute(self, sql: str, *parameters: Any) -> None:
+        from dbt.adapters.spark.session import Cursor
+
+        self._cursor = Cursor(server_side_parameters=self._parameters)
+        self._cursor.execute(sql, *parameters)
+
+    @property
+    def description(self) -> Any:
+        return self._cursor.description
+
+    def fetchall(self) -> list[Any]:
+        return list(self._cursor.fetchall() or [])
+
+    def fetchone(self) -> Any:
+        return self._cursor.fetchone()
+
+
+class _SparkSessionConnection:
+    """dbt-spark's own session connection (the same SparkSession settings as dbt), closable.
+
+    The SparkSession lives as long as the process: with the embedded Derby catalog only one
+    process at a time can hold it, so open Spark from a short-lived process.
+    """
+
+    def __init__(self, server_side_parameters: dict[str, Any]) -> None:
+        self._parameters = server_side_parameters
+
+    def cursor(self) -> _SparkCursor:
+        return _SparkCursor(self._parameters)
+
+    def close(self) -> None:
+        pass
+
+
+def _open_spark(config: WarehouseConfig) -> _SparkSessionConnection:
+    if config.extra.get("method") != "session":
+        raise UserError(
+            f"target {config.target_name!r}: Python opens Spark only with `method: session`"
+        )
+    try:
+        import pyspark  # noqa: F401
+    except ImportError:
+        raise UserError("the spark target needs PySpark: pip install -e '.[spark]'") from None
+    parameters = {k: str(v) for k, v in (config.extra.get("server_side_parameters") or {}).items()}
+    return _SparkSessionConnection(parameters)
+
+
 @contextmanager
 def connect(
     config: WarehouseConfig, read_only: bool = True, busy_timeout_s: float = DUCKDB_BUSY_TIMEOUT_S
@@ -155,11 +209,10 @@ def connect(
             ) from None
         if read_only:
             conn.set_session(readonly=True, autocommit=True)
+    elif config.type == "spark":
+        conn = _open_spark(config)
     else:
-        raise UserError(
-            f"reading a {config.type} warehouse from Python is not supported; "
-            "use the duckdb or postgres target"
-        )
+        raise UserError(f"cannot open a {config.type} warehouse from Python")
     try:
         yield conn
         if not read_only and config.type == "postgres":
@@ -177,10 +230,16 @@ def fetch_all(
     with connect(config) as conn:
         cursor = conn.cursor()
         try:
-            cursor.execute(sql, list(params or []))
+            if config.type == "spark":  # dbt-spark's cursor formats `%s` itself
+                cursor.execute(sql, *(params or []))
+            else:
+                cursor.execute(sql, list(params or []))
         except Exception as exc:
             message = str(exc).strip().splitlines()[0]
-            if "does not exist" in message or "Catalog Error" in message:
+            if any(
+                text in message
+                for text in ("does not exist", "Catalog Error", "TABLE_OR_VIEW_NOT_FOUND")
+            ):
                 raise UserError(
                     f"the marts are missing in schema {config.schema!r} "
                     f"(run `dbt build --target {config.target_name}` first): {message}"

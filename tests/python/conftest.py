@@ -6,7 +6,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from warehouses import TestWarehouse, new_warehouse, postgres_unavailable_reason
+from warehouses import (
+    TestWarehouse,
+    new_warehouse,
+    postgres_unavailable_reason,
+    spark_unavailable_reason,
+)
 
 from reporter.demo import DemoSpec
 
@@ -28,10 +33,40 @@ def require_postgres() -> None:
     pytest.skip(reason)
 
 
+def require_spark() -> None:
+    """Skip without Java or PySpark, except under CI=true, where CI must run the Spark suite."""
+    reason = spark_unavailable_reason()
+    if reason is None:
+        return
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"CI=true but {reason}")
+    pytest.skip(f"Spark suite skipped: {reason}")
+
+
+def require(target: str) -> None:
+    if target == "postgres":
+        require_postgres()
+    elif target == "spark":
+        require_spark()
+
+
 @pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
 def engine(request: pytest.FixtureRequest) -> str:
-    if request.param == "postgres":
-        require_postgres()
+    require(request.param)
+    return request.param
+
+
+@pytest.fixture(
+    params=[
+        "duckdb",
+        pytest.param("postgres", marks=pytest.mark.postgres),
+        # A Spark test starts a JVM for every dbt command: give it time on a 2-core machine.
+        pytest.param("spark", marks=[pytest.mark.spark, pytest.mark.timeout(2400)]),
+    ]
+)
+def every_engine(request: pytest.FixtureRequest) -> str:
+    """DuckDB, PostgreSQL and Spark: for the dbt project's own behaviour on each engine."""
+    require(request.param)
     return request.param
 
 
@@ -41,8 +76,7 @@ def make_warehouse(tmp_path: Path) -> Iterator[Callable[..., TestWarehouse]]:
     created: list[TestWarehouse] = []
 
     def factory(target: str = "duckdb", **dbt_vars) -> TestWarehouse:
-        if target == "postgres":
-            require_postgres()
+        require(target)
         warehouse = new_warehouse(target, tmp_path / f"wh{len(created)}", **dbt_vars)
         created.append(warehouse)
         return warehouse
@@ -72,6 +106,13 @@ def demo_postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestWare
     warehouse = _built_demo("postgres", tmp_path_factory.mktemp("demo_postgres"))
     yield warehouse
     warehouse.drop()
+
+
+@pytest.fixture(scope="session")
+def demo_spark(tmp_path_factory: pytest.TempPathFactory) -> TestWarehouse:
+    """Demo data built on Spark once per session (parquet files under the session's tmp)."""
+    require_spark()
+    return _built_demo("spark", tmp_path_factory.mktemp("demo_spark"))
 
 
 @pytest.fixture

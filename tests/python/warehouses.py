@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
+import shutil
 import subprocess
 import sys
 import uuid
@@ -21,6 +23,7 @@ from reporter.demo import DemoSpec, generate
 from reporter.warehouse import PROJECT_DIR, WarehouseConfig, connect, fetch_all, load_config
 
 DBT = str(Path(sys.executable).with_name("dbt"))
+SPARK_WORKER = Path(__file__).with_name("spark_worker.py")
 
 
 def postgres_settings() -> dict[str, Any]:
@@ -46,6 +49,36 @@ def postgres_unavailable_reason() -> str | None:
     except psycopg2.OperationalError as exc:
         return f"PostgreSQL at {settings['host']}:{settings['port']} is not reachable: {exc}"
     return None
+
+
+def spark_unavailable_reason() -> str | None:
+    """None when PySpark and a Java runtime are installed; otherwise what is missing."""
+    try:
+        import pyspark  # noqa: F401
+    except ImportError:
+        return "PySpark is not installed (pip install -e '.[spark]')"
+    if not (shutil.which("java") or os.environ.get("JAVA_HOME")):
+        return "no Java runtime for Spark (install openjdk-17-jre-headless or set JAVA_HOME)"
+    return None
+
+
+def spark_settings(root: Path) -> dict[str, str]:
+    """profiles.example.yml's Spark session, with the warehouse and catalog inside `root`."""
+    return {
+        "spark.sql.warehouse.dir": str(root / "spark-warehouse"),
+        "spark.sql.catalogImplementation": "hive",
+        "spark.hadoop.javax.jdo.option.ConnectionURL": (
+            f"jdbc:derby:;databaseName={root / 'metastore_db'};create=true"
+        ),
+        "spark.driver.extraJavaOptions": f"-Dderby.stream.error.file={root / 'derby.log'}",
+        "spark.driver.memory": "2g",
+        "spark.ui.enabled": "false",
+        "spark.ui.showConsoleProgress": "false",
+        "spark.driver.host": "127.0.0.1",
+        "spark.driver.bindAddress": "127.0.0.1",
+        "spark.sql.session.timeZone": "UTC",
+        "spark.sql.shuffle.partitions": "4",
+    }
 
 
 @dataclass
@@ -81,6 +114,15 @@ class TestWarehouse:
                 **postgres_settings(),
                 "schema": self.schema,
                 "threads": 4,
+            }
+        elif self.target == "spark":
+            outputs["spark"] = {
+                "type": "spark",
+                "method": "session",
+                "host": "NA",
+                "schema": self.schema,
+                "threads": 1,
+                "server_side_parameters": spark_settings(self.root),
             }
         else:
             raise ValueError(self.target)
@@ -124,20 +166,55 @@ class TestWarehouse:
 
     def generate_raw(self, spec: DemoSpec, schema: str) -> dict[str, int]:
         """Demo raw tables in `schema` (the raw schema or a side schema of this run)."""
+        if self.target == "spark":
+            return self._spark(generate=(spec, schema))["counts"]
         return generate(self.config, spec, schema)
 
     def query(self, sql: str) -> list[dict[str, Any]]:
-        return fetch_all(self.config, sql)
+        return self.query_many([sql])[0]
+
+    def query_many(self, queries: list[str]) -> list[list[dict[str, Any]]]:
+        """Several reads at once: on Spark, one process (one JVM start) for all of them."""
+        if self.target == "spark":
+            return self._spark(queries=queries)["rows"]
+        return [fetch_all(self.config, sql) for sql in queries]
+
+    def mart_sql(self, name: str, order_by: str | None = None) -> str:
+        order = f" order by {order_by}" if order_by else ""
+        return f"select * from {self.schema}.{name}{order}"
 
     def mart(self, name: str, order_by: str | None = None) -> list[dict[str, Any]]:
-        order = f" order by {order_by}" if order_by else ""
-        return self.query(f"select * from {self.schema}.{name}{order}")
+        return self.query(self.mart_sql(name, order_by))
 
     def execute(self, *statements: str) -> None:
+        if self.target == "spark":
+            self._spark(statements=list(statements))
+            return
         with connect(self.config, read_only=False) as conn:
             cursor = conn.cursor()
             for statement in statements:
                 cursor.execute(statement)
+
+    def _spark(self, **request: Any) -> dict[str, Any]:
+        """Spark work in a short-lived process of its own (see spark_worker.py)."""
+        request_path, result_path = self.root / "spark_request.pkl", self.root / "spark_result.pkl"
+        request_path.write_bytes(
+            pickle.dumps({"target": self.target, "profiles_dir": str(self.profiles_dir), **request})
+        )
+        env = {**os.environ, "TZ": "UTC", "PYTHONPATH": str(PROJECT_DIR)}
+        result = subprocess.run(
+            [sys.executable, str(SPARK_WORKER), str(request_path), str(result_path)],
+            cwd=self.root,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
+        if result.returncode != 0:
+            raise AssertionError(
+                f"Spark work failed ({result.returncode}):\n{result.stderr[-6000:]}"
+            )
+        return pickle.loads(result_path.read_bytes())
 
     def drop(self) -> None:
         """Drop every schema this run created (PostgreSQL); DuckDB files go with tmp_path."""

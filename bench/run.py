@@ -1,0 +1,341 @@
+"""The benchmark behind `make bench` and docs/performance.md.
+
+For each engine and size: generate demo raw data (as many feedback rows as evaluations,
+about 50,000 evaluations a day, so a bigger size means a longer history, not bigger days),
+hold back the last day, then measure in one run:
+
+- `dbt build` and `dbt run --full-refresh`: wall time (dbt start-up included) and the
+  model times from run_results.json (the models weekly_performance depends on, and all);
+- the held-back day appended, then `dbt run`: the incremental day;
+- bench/floor_weekly.sql: the same weekly figures straight from raw, hand-written;
+- on DuckDB, the week-13 pandas approach (bench/pandas_baseline.py) and the peak memory
+  of it and of `python -m reporter preview`.
+
+    python bench/run.py --sizes 1000000,10000000 --postgres-size 1000000 --spark-size 1000000
+
+Results go to bench-results/ (results.json, results.md); the table is printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import math
+import os
+import pickle
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT_DIR))
+
+from reporter.demo import RAW_TABLES, DemoSpec, generate  # noqa: E402
+from reporter.warehouse import connect, load_config  # noqa: E402
+
+BIN = Path(sys.executable).parent
+SCHEMA, RAW, FULL = "bench", "bench_raw", "bench_raw_full"
+MESSAGES_PER_DAY = 57_700  # about 50,000 evaluations and 50,000 reactions a day
+EVALUATIONS_PER_MESSAGE = 0.85 * 1.02  # the generator's share evaluated, with copies
+FEEDBACK_SHARE = 0.82  # reactions (with changed minds and copies) about equal evaluations
+END = dt.date(2026, 3, 2)  # a Monday: the held-back day starts a week
+
+
+@dataclass
+class Result:
+    engine: str
+    evaluations: int = 0
+    feedback_rows: int = 0
+    days: int = 0
+    build_s: float = math.nan
+    full_refresh_s: float = math.nan
+    full_models_weekly_s: float = math.nan
+    full_models_all_s: float = math.nan
+    incremental_s: float = math.nan
+    incremental_models_weekly_s: float = math.nan
+    incremental_models_all_s: float = math.nan
+    floor_s: float = math.nan
+    pandas_s: float = math.nan
+    pandas_peak_mb: float = math.nan
+    preview_peak_mb: float = math.nan
+    model_times: dict[str, float] = field(default_factory=dict)
+
+
+def profile(engine: str, root: Path) -> dict[str, Any]:
+    if engine == "duckdb":
+        return {"type": "duckdb", "path": str(root / "warehouse.duckdb"), "schema": SCHEMA,
+                "threads": 2}  # fmt: skip
+    if engine == "postgres":
+        return {
+            "type": "postgres",
+            "host": os.environ.get("PGHOST", "127.0.0.1"),
+            "port": int(os.environ.get("PGPORT", "5432")),
+            "user": os.environ.get("PGUSER", "postgres"),
+            "password": os.environ.get("PGPASSWORD", ""),
+            "dbname": os.environ.get("PGDATABASE", "test"),
+            "schema": SCHEMA,
+            "threads": 2,
+        }
+    return {
+        "type": "spark",
+        "method": "session",
+        "host": "NA",
+        "schema": SCHEMA,
+        "threads": 1,
+        "server_side_parameters": {
+            "spark.sql.warehouse.dir": str(root / "spark-warehouse"),
+            "spark.sql.catalogImplementation": "hive",
+            "spark.hadoop.javax.jdo.option.ConnectionURL": (
+                f"jdbc:derby:;databaseName={root / 'metastore_db'};create=true"
+            ),
+            "spark.driver.extraJavaOptions": f"-Dderby.stream.error.file={root / 'derby.log'}",
+            "spark.driver.memory": os.environ.get("SPARK_DRIVER_MEMORY", "6g"),
+            "spark.ui.enabled": "false",
+            "spark.ui.showConsoleProgress": "false",
+            "spark.driver.host": "127.0.0.1",
+            "spark.driver.bindAddress": "127.0.0.1",
+            "spark.sql.session.timeZone": "UTC",
+            "spark.sql.shuffle.partitions": "8",
+        },
+    }
+
+
+def ts(day: dt.date) -> str:
+    return f"cast('{day.isoformat()} 00:00:00' as timestamp)"
+
+
+def worker(request: dict[str, Any]) -> dict[str, Any]:
+    """Warehouse work: generate, run statements, time a query. In-process, or for Spark
+    (one process at a time may hold its catalog) in a child process."""
+    config = load_config(request["engine"], request["root"])
+    result: dict[str, Any] = {}
+    if request.get("spec"):
+        result["counts"] = generate(config, request["spec"], FULL)
+    with connect(config, read_only=False) as conn:
+        cursor = conn.cursor()
+        for statement in request.get("statements", []):
+            cursor.execute(statement)
+        if request.get("timed_query"):
+            started = time.perf_counter()
+            cursor.execute(request["timed_query"])
+            rows = cursor.fetchall()
+            result["seconds"] = time.perf_counter() - started
+            result["rows"] = len(rows)
+    return result
+
+
+def warehouse(engine: str, root: Path, **request: Any) -> dict[str, Any]:
+    request = {"engine": engine, "root": str(root), **request}
+    if engine != "spark":
+        return worker(request)
+    path = root / "request.pkl"
+    path.write_bytes(pickle.dumps(request))
+    subprocess.run([sys.executable, __file__, "--worker", str(path)], check=True, cwd=root,
+                   env={**os.environ, "TZ": "UTC"}, stdout=subprocess.DEVNULL)  # fmt: skip
+    return pickle.loads(path.with_suffix(".out").read_bytes())
+
+
+def dbt(root: Path, engine: str, *args: str) -> float:
+    env = {**os.environ, "DO_NOT_TRACK": "1", "DBT_TARGET_PATH": str(root / "target"),
+           "DBT_LOG_PATH": str(root / "logs")}  # fmt: skip
+    dbt_vars = json.dumps({"raw_schema": RAW, "as_of_date": END.isoformat()})
+    started = time.perf_counter()
+    result = subprocess.run(
+        [str(BIN / "dbt"), *args, "--profiles-dir", str(root), "--target", engine,
+         "--vars", dbt_vars],
+        cwd=PROJECT_DIR, env=env, capture_output=True, text=True,
+    )  # fmt: skip
+    seconds = time.perf_counter() - started
+    if result.returncode != 0:
+        raise SystemExit(f"dbt {' '.join(args)} failed on {engine}:\n{result.stdout[-4000:]}")
+    return seconds
+
+
+def model_times(root: Path) -> tuple[dict[str, float], set[str]]:
+    """Execution time of each model in the last dbt run, and weekly_performance's lineage."""
+    results = json.loads((root / "target" / "run_results.json").read_text())
+    times = {
+        item["unique_id"].split(".")[-1]: item["execution_time"]
+        for item in results["results"]
+        if item["unique_id"].startswith("model.")
+    }
+    manifest = json.loads((root / "target" / "manifest.json").read_text())
+    lineage, todo = set(), ["model.ai_performance.weekly_performance"]
+    while todo:
+        node = todo.pop()
+        if node.startswith("model.") and node.split(".")[-1] not in lineage:
+            lineage.add(node.split(".")[-1])
+            todo.extend(manifest["parent_map"].get(node, []))
+    return times, lineage
+
+
+def peak_rss(command: list[str], cwd: Path) -> tuple[float, float, str]:
+    """Wall seconds, peak resident memory (MB) and stdout of one command."""
+    started = time.perf_counter()
+    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out = process.stdout.read().decode()
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed: {process.stderr.read().decode()[-2000:]}")
+    return time.perf_counter() - started, usage.ru_maxrss / 1024, out
+
+
+def run_case(engine: str, size: int, out: Path) -> Result:
+    root = out / f"{engine}_{size}"
+    shutil.rmtree(root, ignore_errors=True)
+    root.mkdir(parents=True)
+    outputs = {engine: profile(engine, root)}
+    (root / "profiles.yml").write_text(
+        json.dumps({"ai_performance": {"target": engine, "outputs": outputs}})
+    )
+    days = max(7, round(size / (MESSAGES_PER_DAY * EVALUATIONS_PER_MESSAGE)))
+    weeks = math.ceil((days - 1) / 7) + 1  # whole weeks of history, then the held-back Monday
+    spec = DemoSpec(weeks=weeks, rows_per_day=MESSAGES_PER_DAY, seed=1, end_date=END,
+                    feedback_share=FEEDBACK_SHARE)  # fmt: skip
+    result = Result(engine=engine)
+    if engine == "postgres":
+        statements = [f"drop schema if exists {s} cascade" for s in
+                      (RAW, FULL, SCHEMA, *(f"{SCHEMA}_{x}" for x in
+                       ("staging", "intermediate", "reference")))]  # fmt: skip
+        warehouse(engine, root, statements=statements)
+    held_back = [
+        f"create schema if not exists {RAW}",
+        *[f"drop table if exists {RAW}.{t}" for t in RAW_TABLES],
+        *[f"create table {RAW}.{t} as select * from {FULL}.{t} "
+          f"where not coalesce(created_at >= {ts(END)}, false)" for t in RAW_TABLES],
+    ]  # fmt: skip
+    print(f"[{engine} {size:,}] generating {spec.days} days", flush=True)
+    counts = warehouse(engine, root, spec=spec, statements=held_back)["counts"]
+    result.evaluations, result.feedback_rows = (
+        counts["conversation_evaluation"],
+        counts["feedback_log"],
+    )
+    result.days = spec.days
+
+    print(f"[{engine} {size:,}] dbt build", flush=True)
+    result.build_s = dbt(root, engine, "build")
+    print(f"[{engine} {size:,}] dbt run --full-refresh", flush=True)
+    result.full_refresh_s = dbt(root, engine, "run", "--full-refresh")
+    times, lineage = model_times(root)
+    result.full_models_all_s = sum(times.values())
+    result.full_models_weekly_s = sum(t for m, t in times.items() if m in lineage)
+    result.model_times = {f"full:{m}": t for m, t in times.items()}
+
+    append = [f"insert into {RAW}.{t} select * from {FULL}.{t} where created_at >= {ts(END)}"
+              for t in RAW_TABLES]  # fmt: skip
+    floor_sql = (
+        (PROJECT_DIR / "bench" / "floor_weekly.sql")
+        .read_text()
+        .format(raw=RAW, reference=f"{SCHEMA}_reference")
+    )
+    if engine == "spark":
+        floor_sql = floor_sql.replace("double precision", "double")
+    print(f"[{engine} {size:,}] floor query, then one more day", flush=True)
+    floor = warehouse(engine, root, timed_query=floor_sql)
+    result.floor_s = floor["seconds"]
+    warehouse(engine, root, statements=append)
+    print(f"[{engine} {size:,}] dbt run (incremental)", flush=True)
+    result.incremental_s = dbt(root, engine, "run")
+    times, lineage = model_times(root)
+    result.incremental_models_all_s = sum(times.values())
+    result.incremental_models_weekly_s = sum(t for m, t in times.items() if m in lineage)
+    result.model_times.update({f"incremental:{m}": t for m, t in times.items()})
+
+    if engine == "duckdb":
+        print(f"[{engine} {size:,}] pandas baseline and reporter preview", flush=True)
+        python = [sys.executable]
+        _, result.pandas_peak_mb, pandas_out = peak_rss(
+            [*python, str(PROJECT_DIR / "bench" / "pandas_baseline.py"),
+             str(root / "warehouse.duckdb"), RAW], PROJECT_DIR)  # fmt: skip
+        result.pandas_s = json.loads(pandas_out)["seconds"]
+        _, result.preview_peak_mb, _ = peak_rss(
+            [*python, "-m", "reporter", "preview", "--profiles-dir", str(root),
+             "--target", engine, "--as-of", END.isoformat()], PROJECT_DIR)  # fmt: skip
+    if engine == "postgres":
+        warehouse(engine, root, statements=[s for s in [
+            f"drop schema if exists {x} cascade" for x in
+            (RAW, FULL, SCHEMA, f"{SCHEMA}_staging", f"{SCHEMA}_intermediate",
+             f"{SCHEMA}_reference")]])  # fmt: skip
+    return result
+
+
+def fmt(value: float, digits: int = 1) -> str:
+    return "–" if value is None or math.isnan(value) else f"{value:,.{digits}f}"
+
+
+def table(results: list[Result]) -> str:
+    duck = {r.evaluations: r for r in results if r.engine == "duckdb"}
+    smallest = min(duck.values(), key=lambda r: r.evaluations) if duck else None
+    lines = [
+        "| engine | evaluations | feedback rows | days | dbt build s | full refresh s "
+        "| models s (weekly path / all) | floor query s | weekly models ÷ floor "
+        "| incremental day s | incr. models s (weekly path / all) | incr. ÷ full (wall) "
+        "| incr. models vs smallest | pandas baseline s | full refresh ÷ pandas "
+        "| pandas peak MB | preview peak MB |",
+        "|" + " --- |" * 17,
+    ]
+    for r in results:
+        flat = (
+            r.incremental_models_all_s / smallest.incremental_models_all_s
+            if smallest and r.engine == "duckdb"
+            else math.nan
+        )
+        lines.append(
+            f"| {r.engine} | {r.evaluations:,} | {r.feedback_rows:,} | {r.days} "
+            f"| {fmt(r.build_s)} | {fmt(r.full_refresh_s)} "
+            f"| {fmt(r.full_models_weekly_s)} / {fmt(r.full_models_all_s)} | {fmt(r.floor_s)} "
+            f"| {fmt(r.full_models_weekly_s / r.floor_s, 2)}× "
+            f"| {fmt(r.incremental_s)} "
+            f"| {fmt(r.incremental_models_weekly_s)} / {fmt(r.incremental_models_all_s)} "
+            f"| {fmt(100 * r.incremental_s / r.full_refresh_s, 0)}% | {fmt(flat, 2)}× "
+            f"| {fmt(r.pandas_s)} | {fmt(r.full_refresh_s / r.pandas_s, 2)}× "
+            f"| {fmt(r.pandas_peak_mb, 0)} | {fmt(r.preview_peak_mb, 0)} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", default=os.environ.get("BENCH_SIZES", "1000000,10000000"))
+    parser.add_argument("--postgres-size", type=int,
+                        default=int(os.environ.get("BENCH_POSTGRES_SIZE", "1000000")))  # fmt: skip
+    parser.add_argument("--spark-size", type=int,
+                        default=int(os.environ.get("BENCH_SPARK_SIZE", "1000000")))  # fmt: skip
+    parser.add_argument("--out", type=Path, default=PROJECT_DIR / "bench-results")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        path = Path(args.worker)
+        path.with_suffix(".out").write_bytes(pickle.dumps(worker(pickle.loads(path.read_bytes()))))
+        return 0
+    cases = [("duckdb", int(size)) for size in args.sizes.split(",") if size.strip()]
+    if args.postgres_size:
+        cases.append(("postgres", args.postgres_size))
+    if args.spark_size:
+        try:
+            import pyspark  # noqa: F401
+
+            cases.append(("spark", args.spark_size))
+        except ImportError:
+            print("Spark skipped: PySpark is not installed (pip install -e '.[spark]')")
+    args.out.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    results = []
+    for engine, size in cases:
+        results.append(run_case(engine, size, args.out))
+        (args.out / "results.json").write_text(json.dumps([asdict(r) for r in results], indent=1))
+    markdown = table(results)
+    (args.out / "results.md").write_text(markdown + "\n")
+    print(markdown)
+    print(f"\nbenchmark took {time.perf_counter() - started:,.0f} s; results in {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
