@@ -35,6 +35,9 @@ class DemoSpec:
     # Share of responses that get a reaction (0.35); the benchmark raises it to match the
     # number of evaluations.
     feedback_share: float = 0.35
+    # False: no improvement trend and no difference between model versions, so any
+    # week-over-week change is noise (for checking that tests do not raise false alarms).
+    trend: bool = True
 
     def last_day(self) -> dt.date:
         return self.end_date or dt.datetime.now(dt.timezone.utc).date()
@@ -186,6 +189,7 @@ def build_statements(d: Dialect, spec: DemoSpec, schema: str) -> list[str]:
     days, per_day = spec.days, spec.rows_per_day
     u = lambda salt, row="i": d.unit(row, s, salt)  # noqa: E731
     progress = f"(cast(day as {d.double}) / {max(days - 1, 1)})"
+    trend = 1.0 if spec.trend else 0.0
     regression_model, regression_delta = None, 0.0
     if spec.regression:
         regression_model, _, delta = spec.regression.partition(":")
@@ -223,8 +227,9 @@ def build_statements(d: Dialect, spec: DemoSpec, schema: str) -> list[str]:
         select
             placed.*,
             {d.add_seconds(start, "day * 86400")} as day_start,
-            6.3 + 1.2 * {progress}
-                + case model_version when 'chat-v1.1' then 0.25 when 'chat-v2.0' then 0.5 else 0 end
+            6.3 + {trend} * 1.2 * {progress}
+                + {trend} * case model_version
+                    when 'chat-v1.1' then 0.25 when 'chat-v2.0' then 0.5 else 0 end
                 + case when (day + {spec.first_day().weekday()}) % 7 >= 5 then -0.3 else 0 end
                 + {regression_delta if regression_model else 0.0}
                     * case when model_version = '{regression_model or ""}'
@@ -440,6 +445,11 @@ def main(argv: list[str] | None = None) -> int:
         default=0.35,
         help="share of responses that get a reaction (default 0.35)",
     )
+    parser.add_argument(
+        "--flat",
+        action="store_true",
+        help="no trend and no model differences: week-over-week changes are only noise",
+    )
     parser.add_argument("--target", default=None, help="dbt target (default: the profile's)")
     parser.add_argument("--profiles-dir", default=None)
     parser.add_argument("--raw-schema", default="raw")
@@ -453,6 +463,7 @@ def main(argv: list[str] | None = None) -> int:
             args.end_date,
             args.regression,
             args.feedback_share,
+            trend=not args.flat,
         )
         counts = generate(config, spec, args.raw_schema)
     except UserError as exc:

@@ -13,6 +13,10 @@ data_quality_events as (
     select * from {{ ref('int_data_quality_events') }}
 ),
 
+t_critical_values as (
+    select * from {{ ref('t_critical_values') }}
+),
+
 weekly_evaluations as (
     select
         {{ iso_week_start('evaluated_date') }} as week_start,
@@ -115,9 +119,68 @@ with_previous_week as (
         *,
         lag(eval_count) over (order by week_start) as prev_eval_count,
         lag(avg_score) over (order by week_start) as prev_avg_score,
+        lag(stddev_score) over (order by week_start) as prev_stddev_score,
         lag(feedback_count) over (order by week_start) as prev_feedback_count,
+        lag(like_count) over (order by week_start) as prev_like_count,
         lag(like_ratio) over (order by week_start) as prev_like_ratio
     from weekly_averages
+),
+
+-- Intervals and tests from counts, means and standard deviations only (macros/stats.sql),
+-- one step per CTE; the inputs as doubles, as PostgreSQL divides integers as integers.
+test_inputs as (
+    select
+        *,
+        cast(eval_count as {{ type_double() }}) as eval_n,
+        cast(prev_eval_count as {{ type_double() }}) as prev_eval_n,
+        cast(like_count as {{ type_double() }}) as like_n,
+        cast(feedback_count as {{ type_double() }}) as feedback_n,
+        cast(prev_like_count as {{ type_double() }}) as prev_like_n,
+        cast(prev_feedback_count as {{ type_double() }}) as prev_feedback_n,
+        {{ t_table_df('eval_count - 1') }} as mean_table_df
+    from with_previous_week
+),
+
+with_test_statistics as (
+    select
+        test_inputs.*,
+        coalesce(
+            mean_critical_values.t_critical_value,
+            {{ t_critical_value_large_df('test_inputs.eval_n - 1.0', confidence_level()) }}
+        ) as mean_t_critical_value,
+        {{ welch_variance('stddev_score', 'eval_n', 'prev_stddev_score', 'prev_eval_n') }} as score_change_variance,
+        {{ welch_df('stddev_score', 'eval_n', 'prev_stddev_score', 'prev_eval_n') }} as score_change_df,
+        {{ two_proportion_z('like_n', 'feedback_n', 'prev_like_n', 'prev_feedback_n') }} as like_ratio_change_z,
+        {{ wilson_bound('like_n', 'feedback_n', confidence_level(), 'low') }} as like_ratio_wilson_low,
+        {{ wilson_bound('like_n', 'feedback_n', confidence_level(), 'high') }} as like_ratio_wilson_high
+    from test_inputs
+    left join t_critical_values as mean_critical_values
+        on
+            test_inputs.mean_table_df = mean_critical_values.df
+            and mean_critical_values.confidence_level = {{ confidence_level() }}
+),
+
+with_t_statistics as (
+    select
+        *,
+        {{ mean_ci_half_width('eval_n', 'stddev_score', 'mean_t_critical_value') }} as avg_score_ci_half_width,
+        {{ safe_divide('avg_score - prev_avg_score', 'sqrt(score_change_variance)') }} as score_change_t
+    from with_test_statistics
+),
+
+with_normal_deviates as (
+    select
+        *,
+        {{ t_normal_deviate('score_change_t', 'score_change_df') }} as score_change_deviate
+    from with_t_statistics
+),
+
+with_p_values as (
+    select
+        *,
+        {{ t_two_sided_p_value('score_change_t', 'score_change_df', 'score_change_deviate') }} as score_change_p_value,
+        {{ normal_two_sided_p_value('like_ratio_change_z') }} as like_ratio_change_p_value
+    from with_normal_deviates
 ),
 
 final as (
@@ -146,8 +209,18 @@ final as (
         cast(prev_like_ratio as {{ type_double() }}) as prev_like_ratio,
         cast((like_ratio - prev_like_ratio) * 100 as {{ type_double() }}) as like_ratio_change_pp,
         cast(quarantined_count as {{ dbt.type_int() }}) as quarantined_count,
-        {{ add_days('week_start', 7) }} <= {{ as_of_date() }} as is_complete_week
-    from with_previous_week
+        {{ add_days('week_start', 7) }} <= {{ as_of_date() }} as is_complete_week,
+        cast({{ confidence_level() }} as {{ type_double() }}) as confidence_level,
+        {{ round_double('avg_score - avg_score_ci_half_width') }} as avg_score_ci_low,
+        {{ round_double('avg_score + avg_score_ci_half_width') }} as avg_score_ci_high,
+        {{ round_double('like_ratio_wilson_low') }} as like_ratio_ci_low,
+        {{ round_double('like_ratio_wilson_high') }} as like_ratio_ci_high,
+        cast(score_change_p_value as {{ type_double() }}) as score_change_p_value,
+        coalesce(score_change_p_value < {{ alpha() }}, false) as score_change_significant,
+        cast(like_ratio_change_p_value as {{ type_double() }}) as like_ratio_change_p_value,
+        coalesce(like_ratio_change_p_value < {{ alpha() }}, false) as like_ratio_change_significant,
+        eval_count < {{ min_n() }} or feedback_count < {{ min_n() }} as is_low_volume
+    from with_p_values
 )
 
 select * from final
