@@ -152,6 +152,38 @@ def selected_rule(frame: pd.DataFrame, week: WeekFigures) -> alt.Chart:
     return alt.Chart(marker).mark_rule(strokeDash=[4, 4], color="gray").encode(x=WEEK_AXIS)
 
 
+def significant_changes(frame: pd.DataFrame, flag: str, change: str) -> pd.DataFrame:
+    """The weeks whose change against the week before is significant (the mart's flag)."""
+    marked = frame[frame[flag].fillna(False).astype(bool)].copy()
+    marked["direction"] = ["up" if value > 0 else "down" for value in marked[change]]
+    return marked
+
+
+def change_markers(
+    frame: pd.DataFrame, y: alt.Y, flag: str, change: str, p_value: str
+) -> alt.Chart:
+    """A ring around each week whose change is significant: green up, red down."""
+    return (
+        alt.Chart(significant_changes(frame, flag, change))
+        .mark_point(shape="diamond", size=260, filled=False, strokeWidth=2)
+        .encode(
+            x=WEEK_AXIS,
+            y=y,
+            color=alt.Color(
+                "direction:N",
+                title="Significant change",
+                scale=alt.Scale(domain=["up", "down"], range=["#2ca02c", "#d62728"]),
+                legend=alt.Legend(orient="bottom"),
+            ),
+            tooltip=[
+                alt.Tooltip("week_label:N", title="Week"),
+                alt.Tooltip(f"{change}:Q", title="Change vs last week", format="+.2f"),
+                alt.Tooltip(f"{p_value}:Q", title="p-value", format=".4f"),
+            ],
+        )
+    )
+
+
 def ai_performance_tab(
     week: WeekFigures, weekly: pd.DataFrame, days: list[reads.DayScores]
 ) -> None:
@@ -209,7 +241,34 @@ def ai_performance_tab(
             "volume:N", scale=alt.Scale(domain=[ENOUGH, LOW_VOLUME], range=["circle", "triangle"])
         ),
     )
-    chart(base.mark_line() + points + selected_rule(weekly, week), "weekly_score")
+    # The confidence interval of each week's mean as a band; significant changes ringed.
+    band = (
+        alt.Chart(weekly)
+        .mark_area(opacity=0.2, color="#1f77b4")
+        .encode(
+            x=WEEK_AXIS,
+            y=alt.Y("avg_score_ci_low:Q", scale=alt.Scale(zero=False)),
+            y2="avg_score_ci_high:Q",
+            tooltip=[
+                alt.Tooltip("week_label:N", title="Week"),
+                alt.Tooltip("avg_score_ci_low:Q", title="CI low", format=".2f"),
+                alt.Tooltip("avg_score_ci_high:Q", title="CI high", format=".2f"),
+            ],
+        )
+    )
+    markers = change_markers(
+        weekly,
+        alt.Y("avg_score:Q", scale=alt.Scale(zero=False)),
+        "score_change_significant",
+        "score_change_pct",
+        "score_change_p_value",
+    )
+    chart(band + base.mark_line() + points + markers + selected_rule(weekly, week), "weekly_score")
+    st.caption(
+        f"Band: the {week.confidence_level:.0%} confidence interval of each week's mean. "
+        "Diamonds: a change from the week before that is statistically significant "
+        "(Welch's t test); a change without one is within what noise explains."
+    )
 
     st.subheader("Daily average score")
     if not days:
@@ -281,7 +340,32 @@ def feedback_tab(weekly: pd.DataFrame, feedback: list[reads.DayFeedback]) -> Non
             ],
         )
     )
-    chart(alt.layer(bars, ratio).resolve_scale(y="independent"), "feedback")
+    # The same [0, 1] scale, without a second axis, for the Wilson band and the markers.
+    ratio_scale = alt.Scale(domain=[0, 1])
+    ratio_band = (
+        alt.Chart(weekly)
+        .mark_area(opacity=0.15, color="black")
+        .encode(
+            x=WEEK_AXIS,
+            y=alt.Y("like_ratio_ci_low:Q", scale=ratio_scale, axis=None),
+            y2="like_ratio_ci_high:Q",
+        )
+    )
+    ratio_markers = change_markers(
+        weekly,
+        alt.Y("like_ratio:Q", scale=ratio_scale, axis=None),
+        "like_ratio_change_significant",
+        "like_ratio_change_pp",
+        "like_ratio_change_p_value",
+    )
+    chart(
+        alt.layer(bars, ratio_band, ratio, ratio_markers).resolve_scale(y="independent"),
+        "feedback",
+    )
+    st.caption(
+        "Band: the Wilson interval of each week's like ratio. Diamonds: a significant change "
+        "from the week before (two-proportion test)."
+    )
 
     st.subheader("Daily like ratio")
     if not feedback:

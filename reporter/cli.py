@@ -86,6 +86,12 @@ def _add_report_options(parser: argparse.ArgumentParser) -> None:
         default=_env("REPORT_DISPLAY_TZ", DEFAULT_TIMEZONE),
         help="time zone of the generated-at line (env REPORT_DISPLAY_TZ)",
     )
+    parser.add_argument(
+        "--alert-mention",
+        default=_env("SLACK_ALERT_MENTION"),
+        help="mentioned once when a regression is significant: U123, S123 (a user group), "
+        "here or channel (env SLACK_ALERT_MENTION)",
+    )
 
 
 def _add_send_options(parser: argparse.ArgumentParser) -> None:
@@ -115,6 +121,7 @@ def _report_request(args: argparse.Namespace):
         min_n=args.min_n,
         dashboard_url=args.dashboard_url,
         timezone=args.timezone,
+        alert_mention=args.alert_mention,
     ).validated()
 
 
@@ -130,6 +137,11 @@ def _send(args: argparse.Namespace) -> int:
     where = f"{outcome.week_label} to {outcome.destination}"
     if outcome.status == "sent":
         print(f"sent {where}" + (f" (ts {outcome.slack_ts})" if outcome.slack_ts else ""))
+        if outcome.thread_error:
+            print(
+                f"warning: the biggest-movers thread reply failed: {outcome.thread_error}",
+                file=sys.stderr,
+            )
     elif outcome.status == "already_sent":
         when = f" at {outcome.at:%Y-%m-%d %H:%M} UTC" if outcome.at else ""
         print(f"{where} was already sent{when}; nothing to do (--force sends it again)")
@@ -145,8 +157,18 @@ def cmd_preview(args: argparse.Namespace) -> int:
     if args.format not in ("text", "json"):
         raise UserError(f"--format must be text or json, not {args.format!r}")
     request = _report_request(args)
-    preview = preview_report(load_config(args.target, args.profiles_dir), request)
-    print(preview.rendered.to_json() if args.format == "json" else preview.rendered.text)
+    # As send would: a webhook cannot reply in a thread, so its movers are in the message.
+    webhook_only = bool(_env("SLACK_WEBHOOK_URL")) and not _env("SLACK_BOT_TOKEN")
+    preview = preview_report(
+        load_config(args.target, args.profiles_dir), request, threaded=not webhook_only
+    )
+    if args.format == "json":
+        print(preview.rendered.to_json())
+    else:
+        print(preview.rendered.text)
+        if preview.rendered.thread is not None:
+            print("--- thread reply ---")
+            print(preview.rendered.thread.text)
     return 0
 
 

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, fields
 from typing import Any
 
-from reporter.report import WeekFigures
+from reporter.report import SegmentFigures, WeekFigures
 from reporter.warehouse import WarehouseConfig, fetch_all
 
 WEEK_COLUMNS = tuple(field.name for field in fields(WeekFigures))
@@ -21,6 +21,13 @@ _INT_COLUMNS = {
     "prev_feedback_count",
     "quarantined_count",
 }
+_BOOL_COLUMNS = {
+    "is_complete_week",
+    "score_change_significant",
+    "like_ratio_change_significant",
+    "is_low_volume",
+}
+_TEXT_COLUMNS = {"week_label", "segment_type", "segment_value"}
 _DATE_COLUMNS = {"week_start", "week_end"}
 
 
@@ -32,9 +39,9 @@ def _typed(column: str, value: Any) -> Any:
         return int(value)
     if column in _DATE_COLUMNS:
         return value.date() if isinstance(value, dt.datetime) else value
-    if column == "week_label":
+    if column in _TEXT_COLUMNS:
         return str(value)
-    if column == "is_complete_week":
+    if column in _BOOL_COLUMNS:
         return bool(value)
     return float(value)
 
@@ -51,6 +58,24 @@ def read_weekly_performance(config: WarehouseConfig) -> list[WeekFigures]:
         f"select {columns} from {config.relation('weekly_performance')} order by week_start",
     )
     return [week_from_row(row) for row in rows]
+
+
+SEGMENT_COLUMNS = tuple(field.name for field in fields(SegmentFigures))
+
+
+def read_segments(config: WarehouseConfig, week_start: dt.date) -> list[SegmentFigures]:
+    """The rows of weekly_segment_performance for one week."""
+    columns = ", ".join(SEGMENT_COLUMNS)
+    rows = fetch_all(
+        config,
+        f"select {columns} from {config.relation('weekly_segment_performance')} "
+        f"where week_start = cast('{week_start.isoformat()}' as date) "
+        "order by segment_type, segment_value",
+    )
+    return [
+        SegmentFigures(**{column: _typed(column, row[column]) for column in SEGMENT_COLUMNS})
+        for row in rows
+    ]
 
 
 @dataclass(frozen=True)

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from reporter.report import Report, Trend
+from reporter.report import Mover, Report, Trend
 
 LANGUAGES = ("ko", "en")
 
@@ -46,6 +47,32 @@ WORDING: dict[str, dict[str, str]] = {
     "improved": {"ko": "📈 개선", "en": "📈 improvement"},
     "regressed": {"ko": "📉 하락", "en": "📉 regression"},
     "unchanged": {"ko": "변화 없음", "en": "no change"},
+    "not_significant": {"ko": "유의하지 않음", "en": "not significant"},
+    "ci": {"ko": "{level}% 신뢰구간", "en": "{level}% CI"},
+    "regression_lead": {"ko": "⚠️ 유의한 하락: {what}", "en": "⚠️ Significant regression: {what}"},
+    "score_drop": {
+        "ko": "평균 점수 {now} (지난주 {before}, {change}, {p})",
+        "en": "average score {now} vs {before} last week ({change}, {p})",
+    },
+    "like_drop": {
+        "ko": "좋아요 비율 {now} (지난주 {before}, {change}, {p})",
+        "en": "like ratio {now} vs {before} last week ({change}, {p})",
+    },
+    "and": {"ko": " · ", "en": "; "},
+    "movers_title": {"ko": "🔎 가장 크게 변한 세그먼트", "en": "🔎 Biggest movers"},
+    "movers_in_thread": {
+        "ko": "🧵 가장 크게 변한 세그먼트는 스레드에 있습니다.",
+        "en": "🧵 Biggest movers are in the thread.",
+    },
+    "movers_note": {
+        "ko": "유의한 변화만, 신뢰구간의 보수적인 끝으로 순위를 매겼습니다.",
+        "en": "Significant changes only, ranked by the conservative end of the interval.",
+    },
+    "model_version": {"ko": "모델", "en": "model"},
+    "evaluator": {"ko": "평가자", "en": "evaluator"},
+    "score_metric": {"ko": "점수", "en": "score"},
+    "like_ratio_metric": {"ko": "좋아요 비율", "en": "like ratio"},
+    "vs": {"ko": "지난주", "en": "vs"},
     "low_volume_change": {"ko": "⚠️ 표본 부족", "en": "⚠️ low volume"},
     "low_volume_note": {
         "ko": (
@@ -71,20 +98,26 @@ def word(key: str, lang: str) -> str:
 
 @dataclass(frozen=True)
 class RenderedReport:
-    """Exactly what is posted: the fallback text and the blocks."""
+    """Exactly what is posted: the fallback text and the blocks, and a thread reply if any."""
 
     text: str
     blocks: list[dict[str, Any]]
+    thread: RenderedReport | None = None
 
     def payload(self) -> dict[str, Any]:
+        """The main message (the thread reply is posted after it, under its ts)."""
         return {"text": self.text, "blocks": self.blocks}
 
     def to_json(self) -> str:
-        return json.dumps(self.payload(), ensure_ascii=False, indent=2)
+        shown = self.payload()
+        if self.thread is not None:
+            shown["thread"] = self.thread.payload()
+        return json.dumps(shown, ensure_ascii=False, indent=2)
 
     def payload_hash(self) -> str:
-        canonical = json.dumps(self.payload(), ensure_ascii=False, sort_keys=True)
-        return hashlib.sha256(canonical.encode()).hexdigest()
+        canonical = {**self.payload(), "thread": self.thread.payload() if self.thread else None}
+        text = json.dumps(canonical, ensure_ascii=False, sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()
 
 
 def escape(value: object) -> str:
@@ -121,19 +154,117 @@ def _change(report: Report, lang: str) -> str:
         Trend.IMPROVED: "improved",
         Trend.REGRESSED: "regressed",
         Trend.UNCHANGED: "unchanged",
+        Trend.NOT_SIGNIFICANT: "not_significant",
         Trend.LOW_VOLUME: "low_volume_change",
     }[trend]
     return f"{shown} ({word(verdict, lang)})"
+
+
+def _ci_label(report: Report, lang: str) -> str:
+    level = report.week.confidence_level * 100
+    return word("ci", lang).format(level=f"{level:g}")
+
+
+def _this_week_score(report: Report, lang: str) -> str:
+    """8.30 (n=412, 95% CI 8.10–8.50): the mean with its sample size and interval."""
+    week = report.week
+    inside = f"n={week.eval_count:,}"
+    if week.avg_score_ci_low is not None and week.avg_score_ci_high is not None:
+        interval = f"{week.avg_score_ci_low:.2f}–{week.avg_score_ci_high:.2f}"
+        inside += f", {_ci_label(report, lang)} {interval}"
+    return f"{_score(week.avg_score, lang)} ({inside})"
 
 
 def _like_ratio(report: Report, lang: str) -> str:
     week = report.week
     if week.like_ratio is None:
         return word("no_data", lang)
-    ratio = f"{week.like_ratio * 100:.1f}%"
+    inside = f"n={week.feedback_count:,}"
+    if week.like_ratio_ci_low is not None and week.like_ratio_ci_high is not None:
+        interval = f"{week.like_ratio_ci_low * 100:.1f}–{week.like_ratio_ci_high * 100:.1f}%"
+        inside += f", {_ci_label(report, lang)} {interval}"
+    ratio = f"{week.like_ratio * 100:.1f}% ({inside})"
     if week.like_ratio_change_pp is None:
-        return f"{ratio} ({word('no_baseline', lang)})"
-    return f"{ratio} ({_signed(week.like_ratio_change_pp, word('pp', lang))})"
+        return f"{ratio}, {word('no_baseline', lang)}"
+    change = _signed(week.like_ratio_change_pp, word("pp", lang))
+    if report.like_ratio_regressed:
+        verdict = word("regressed", lang)
+    elif week.like_ratio_change_significant and round(week.like_ratio_change_pp, 1) != 0:
+        verdict = (
+            word("improved", lang) if week.like_ratio_change_pp > 0 else word("regressed", lang)
+        )
+    else:
+        verdict = word("not_significant", lang)
+    return f"{ratio}, {change} ({verdict})"
+
+
+def _p_value(p: float | None) -> str:
+    if p is None:
+        return "p n/a"
+    return "p<0.001" if p < 0.001 else f"p={p:.3f}"
+
+
+def _regression_lead(report: Report, lang: str, mention: str | None) -> str | None:
+    """⚠️ and what dropped significantly, with one mention; None when nothing did."""
+    week = report.week
+    parts = []
+    if "score" in report.regressions and week.score_change_pct is not None:
+        parts.append(
+            word("score_drop", lang).format(
+                now=_score(week.avg_score, lang),
+                before=_score(week.prev_avg_score, lang),
+                change=_signed(week.score_change_pct, "%"),
+                p=_p_value(week.score_change_p_value),
+            )
+        )
+    if "like_ratio" in report.regressions and week.like_ratio_change_pp is not None:
+        parts.append(
+            word("like_drop", lang).format(
+                now=f"{(week.like_ratio or 0) * 100:.1f}%",
+                before=f"{(week.prev_like_ratio or 0) * 100:.1f}%",
+                change=_signed(week.like_ratio_change_pp, word("pp", lang)),
+                p=_p_value(week.like_ratio_change_p_value),
+            )
+        )
+    if not parts:
+        return None
+    lead = word("regression_lead", lang).format(what=word("and", lang).join(parts))
+    return f"{lead} {mention}" if mention else lead
+
+
+def _mover_line(mover: Mover, lang: str) -> str:
+    if mover.metric == "score":
+        change = f"{mover.change:+.2f}"
+        interval = f"{mover.ci_low:+.2f} ~ {mover.ci_high:+.2f}"
+    else:
+        change = _signed(mover.change, word("pp", lang))
+        interval = f"{mover.ci_low:+.1f} ~ {mover.ci_high:+.1f}{word('pp', lang)}"
+    counts = f"n={mover.n:,} {word('vs', lang)} {mover.prev_n:,}"
+    return (
+        f"• {word(mover.segment_type, lang)} *{escape(mover.segment_value)}*: "
+        f"{word(mover.metric + '_metric', lang)} {change} (CI {interval}; {counts})"
+    )
+
+
+def render_movers(report: Report, lang: str) -> RenderedReport | None:
+    """The "Biggest movers" message: up to three significant segments, or None."""
+    if not report.movers:
+        return None
+    title = f"{word('movers_title', lang)} · {escape(report.week.week_label)}"
+    lines = [_mover_line(mover, lang) for mover in report.movers]
+    note = word("movers_note", lang)
+    text = clip("\n".join([title, *lines, note]), MAX_FALLBACK_CHARS)
+    blocks = [
+        {
+            "type": "section",
+            "text": {
+                "type": "mrkdwn",
+                "text": clip("\n".join([f"*{title}*", *lines]), MAX_TEXT_CHARS),
+            },
+        },
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": note}]},
+    ]
+    return RenderedReport(text=text, blocks=blocks)
 
 
 def _week_line(report: Report, lang: str) -> str:
@@ -150,7 +281,7 @@ def _facts(report: Report, lang: str) -> list[tuple[str, str]]:
     """(label, value) pairs in display order; values are already escaped."""
     week = report.week
     return [
-        (word("this_week", lang), f"{_score(week.avg_score, lang)} (n={week.eval_count:,})"),
+        (word("this_week", lang), _this_week_score(report, lang)),
         (
             word("last_week", lang),
             f"{_score(week.prev_avg_score, lang)} (n={week.prev_eval_count:,})",
@@ -182,9 +313,19 @@ def dashboard_link(dashboard_url: str, week_label: str) -> str:
     return f"{dashboard_url}{separator}week={quote(week_label, safe='')}"
 
 
-def render_text(report: Report, lang: str = "ko") -> str:
-    """The fallback text: what notifications show, and what `preview` prints."""
-    lines = [f"{word('title', lang)} · {_week_line(report, lang)}"]
+def render_text(
+    report: Report,
+    lang: str = "ko",
+    mention: str | None = None,
+    movers: str | None = None,
+) -> str:
+    """The fallback text: what notifications show, and what `preview` prints.
+
+    `movers` is the note that the movers are in the thread, or their text when inline.
+    """
+    lead = _regression_lead(report, lang, mention)
+    lines = [lead] if lead else []
+    lines.append(f"{word('title', lang)} · {_week_line(report, lang)}")
     feedback = word("feedback", lang)
     # As in the team's original message: "- 👍 52 / 👎 11", no label before it.
     lines += [
@@ -193,15 +334,22 @@ def render_text(report: Report, lang: str = "ko") -> str:
     ]
     if report.is_low_volume:
         lines.append(_low_volume_note(report, lang))
+    if movers:
+        lines.append(movers)
     lines.append(f"- {_generated_line(report, lang)}")
     return clip("\n".join(lines), MAX_FALLBACK_CHARS)
 
 
 def render_blocks(
-    report: Report, lang: str = "ko", dashboard_url: str | None = None
+    report: Report,
+    lang: str = "ko",
+    dashboard_url: str | None = None,
+    mention: str | None = None,
+    movers: list[dict[str, Any]] | None = None,
 ) -> list[dict[str, Any]]:
-    """Header, the week, the facts as section fields, notes, the dashboard button, context."""
+    """The regression lead (if any), header, week, facts, notes, movers, button, context."""
     facts = _facts(report, lang)
+    lead = _regression_lead(report, lang, mention)
     blocks: list[dict[str, Any]] = [
         {
             "type": "header",
@@ -263,15 +411,70 @@ def render_blocks(
             "elements": [{"type": "mrkdwn", "text": _generated_line(report, lang)}],
         }
     )
+    if lead:
+        # The regression comes first, above the header, so a notification shows it.
+        blocks.insert(
+            0, {"type": "section", "text": {"type": "mrkdwn", "text": clip(lead, MAX_TEXT_CHARS)}}
+        )
     return blocks[:MAX_BLOCKS]
 
 
-def render(report: Report, lang: str = "ko", dashboard_url: str | None = None) -> RenderedReport:
+def render(
+    report: Report,
+    lang: str = "ko",
+    dashboard_url: str | None = None,
+    *,
+    mention: str | None = None,
+    threaded: bool = True,
+) -> RenderedReport:
+    """The message; with movers, they go to a thread reply (threaded) or at its end.
+
+    `mention` (a Slack mention such as <!subteam^S123>) appears once, in the regression
+    lead, and only when there is a significant regression.
+    """
     if lang not in LANGUAGES:
         raise ValueError(f"lang must be one of {LANGUAGES}")
+    movers = render_movers(report, lang)
+    if movers is None:
+        return RenderedReport(
+            text=render_text(report, lang, mention),
+            blocks=render_blocks(report, lang, dashboard_url, mention),
+        )
+    if threaded:
+        note = word("movers_in_thread", lang)
+        note_block = {"type": "context", "elements": [{"type": "mrkdwn", "text": note}]}
+        return RenderedReport(
+            text=render_text(report, lang, mention, note),
+            blocks=render_blocks(report, lang, dashboard_url, mention, [note_block]),
+            thread=movers,
+        )
     return RenderedReport(
-        text=render_text(report, lang), blocks=render_blocks(report, lang, dashboard_url)
+        text=render_text(report, lang, mention, movers.text),
+        blocks=render_blocks(report, lang, dashboard_url, mention, movers.blocks),
     )
+
+
+MENTION = re.compile(r"^(<@[UW][A-Z0-9]+>|<!subteam\^S[A-Z0-9]+>|<!(here|channel)>)$")
+
+
+def slack_mention(value: str | None) -> str | None:
+    """SLACK_ALERT_MENTION as Slack syntax: U123/W123 (a user), S123 (a user group),
+    here or channel, or already written as <@U123> / <!subteam^S123>. None when unset."""
+    text = (value or "").strip()
+    if not text:
+        return None
+    if re.fullmatch(r"[UW][A-Z0-9]+", text):
+        text = f"<@{text}>"
+    elif re.fullmatch(r"S[A-Z0-9]+", text):
+        text = f"<!subteam^{text}>"
+    elif text.lstrip("@!") in ("here", "channel"):
+        text = f"<!{text.lstrip('@!')}>"
+    if not MENTION.match(text):
+        raise ValueError(
+            f"SLACK_ALERT_MENTION must be a user id (U123), a user group id (S123), here or "
+            f"channel, not {value!r}"
+        )
+    return text
 
 
 def render_pipeline_failure(reason: str, lang: str = "ko") -> RenderedReport:

@@ -45,6 +45,114 @@ class WeekFigures:
     like_ratio_change_pp: float | None
     quarantined_count: int
     is_complete_week: bool
+    # Intervals and tests (issue 7). Defaults keep hand-built weeks short; reads fill them all.
+    confidence_level: float = 0.95
+    avg_score_ci_low: float | None = None
+    avg_score_ci_high: float | None = None
+    like_ratio_ci_low: float | None = None
+    like_ratio_ci_high: float | None = None
+    score_change_p_value: float | None = None
+    score_change_significant: bool = False
+    like_ratio_change_p_value: float | None = None
+    like_ratio_change_significant: bool = False
+    is_low_volume: bool = False
+
+
+@dataclass(frozen=True)
+class SegmentFigures:
+    """One row of `weekly_segment_performance` (see models/marts/_segments.yml)."""
+
+    week_start: dt.date
+    segment_type: str
+    segment_value: str
+    eval_count: int
+    prev_eval_count: int
+    score_change: float | None
+    score_change_ci_low: float | None
+    score_change_ci_high: float | None
+    score_change_significant: bool
+    feedback_count: int
+    prev_feedback_count: int
+    like_ratio_change_pp: float | None
+    like_ratio_change_ci_low_pp: float | None
+    like_ratio_change_ci_high_pp: float | None
+    like_ratio_change_significant: bool
+
+
+@dataclass(frozen=True)
+class Mover:
+    """A segment whose score or like ratio changed significantly, with its interval."""
+
+    segment_type: str
+    segment_value: str
+    metric: str  # "score" (points) or "like_ratio" (percentage points)
+    change: float
+    ci_low: float
+    ci_high: float
+    n: int
+    prev_n: int
+
+    @property
+    def conservative_bound(self) -> float:
+        """The end of the interval nearest to zero: how large the change surely is."""
+        return self.ci_low if self.change > 0 else self.ci_high
+
+    @property
+    def strength(self) -> float:
+        """The conservative bound as a share of the metric's range (10 points, 100 pp)."""
+        bound = self.conservative_bound
+        if (bound > 0) != (self.change > 0):
+            return 0.0
+        return abs(bound) / (10.0 if self.metric == "score" else 100.0)
+
+
+MAX_MOVERS = 3
+
+
+def select_movers(segments: list[SegmentFigures], limit: int = MAX_MOVERS) -> tuple[Mover, ...]:
+    """The significant segment changes, strongest conservative bound first.
+
+    Ranking by the bound nearest to zero, not by the change itself, keeps a segment with
+    a handful of ratings (a wide interval) from topping the list.
+    """
+    movers = []
+    for segment in segments:
+        checks = (
+            (
+                "score",
+                segment.score_change_significant,
+                segment.score_change,
+                segment.score_change_ci_low,
+                segment.score_change_ci_high,
+                segment.eval_count,
+                segment.prev_eval_count,
+            ),
+            (
+                "like_ratio",
+                segment.like_ratio_change_significant,
+                segment.like_ratio_change_pp,
+                segment.like_ratio_change_ci_low_pp,
+                segment.like_ratio_change_ci_high_pp,
+                segment.feedback_count,
+                segment.prev_feedback_count,
+            ),
+        )
+        for metric, significant, change, low, high, n, prev_n in checks:
+            if significant and change is not None and low is not None and high is not None:
+                mover = Mover(
+                    segment.segment_type,
+                    segment.segment_value,
+                    metric,
+                    change,
+                    low,
+                    high,
+                    n,
+                    prev_n,
+                )
+                if mover.strength > 0:
+                    movers.append(mover)
+    movers.sort(key=lambda m: (-m.strength, m.segment_type, m.segment_value, m.metric))
+    return tuple(movers[:limit])
 
 
 class Trend(Enum):
@@ -53,6 +161,7 @@ class Trend(Enum):
     IMPROVED = "improved"
     REGRESSED = "regressed"
     UNCHANGED = "unchanged"
+    NOT_SIGNIFICANT = "not_significant"  # within what noise explains (Welch's test)
     NO_BASELINE = "no_baseline"  # no previous week, or it had no evaluations
     LOW_VOLUME = "low_volume"  # too few evaluations to call it a trend
 
@@ -64,6 +173,7 @@ class Report:
     week: WeekFigures
     generated_at: dt.datetime  # timezone-aware
     min_n: int = DEFAULT_MIN_N
+    movers: tuple[Mover, ...] = ()
 
     @property
     def is_low_volume(self) -> bool:
@@ -86,7 +196,27 @@ class Report:
         # The change is shown with one decimal: what rounds to 0.0 is no change.
         if round(change, 1) == 0:
             return Trend.UNCHANGED
+        if not self.week.score_change_significant:
+            return Trend.NOT_SIGNIFICANT
         return Trend.IMPROVED if change > 0 else Trend.REGRESSED
+
+    @property
+    def like_ratio_regressed(self) -> bool:
+        """The like ratio dropped significantly, on enough reactions both weeks."""
+        week = self.week
+        return (
+            week.like_ratio_change_significant
+            and week.like_ratio_change_pp is not None
+            and week.like_ratio_change_pp < 0
+            and week.feedback_count >= self.min_n
+            and week.prev_feedback_count >= self.min_n
+        )
+
+    @property
+    def regressions(self) -> tuple[str, ...]:
+        """The metrics that dropped significantly: what the message leads with."""
+        found = ("score",) if self.trend is Trend.REGRESSED else ()
+        return found + (("like_ratio",) if self.like_ratio_regressed else ())
 
 
 def parse_week_label(value: str) -> str:

@@ -15,9 +15,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from reporter import ledger
 from reporter.errors import DeliveryError, UserError
-from reporter.reads import read_weekly_performance
-from reporter.render import LANGUAGES, RenderedReport, render, render_pipeline_failure
-from reporter.report import DEFAULT_MIN_N, Report, select_week
+from reporter.reads import read_segments, read_weekly_performance
+from reporter.render import (
+    LANGUAGES,
+    RenderedReport,
+    render,
+    render_pipeline_failure,
+    slack_mention,
+)
+from reporter.report import DEFAULT_MIN_N, Report, select_movers, select_week
 from reporter.slack import Destination, RetryPolicy, destination_from_env
 from reporter.warehouse import WarehouseConfig
 
@@ -34,6 +40,8 @@ class ReportRequest:
     min_n: int = DEFAULT_MIN_N
     dashboard_url: str | None = None
     timezone: str = DEFAULT_TIMEZONE
+    # Who to mention when a regression is significant: U123, S123 (a group), here, channel.
+    alert_mention: str | None = None
 
     def validated(self) -> ReportRequest:
         if self.lang not in LANGUAGES:
@@ -44,6 +52,10 @@ class ReportRequest:
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError):
             raise UserError(f"unknown time zone {self.timezone!r} (e.g. Asia/Seoul)") from None
+        try:
+            slack_mention(self.alert_mention)
+        except ValueError as exc:
+            raise UserError(str(exc)) from None
         return self
 
 
@@ -65,6 +77,7 @@ class SendOutcome:
     slack_ts: str | None = None
     at: dt.datetime | None = None  # when it was sent, or claimed by the other sender
     attempt: int | None = None
+    thread_error: str | None = None  # the message went out, its thread reply did not
 
 
 def build_report(
@@ -73,15 +86,31 @@ def build_report(
     request = request.validated()
     week = select_week(read_weekly_performance(config), request.week, request.as_of)
     generated_at = (now or dt.datetime.now(dt.timezone.utc)).astimezone(ZoneInfo(request.timezone))
-    return Report(week=week, generated_at=generated_at, min_n=request.min_n)
+    movers = select_movers(read_segments(config, week.week_start))
+    return Report(week=week, generated_at=generated_at, min_n=request.min_n, movers=movers)
 
 
 def preview_report(
-    config: WarehouseConfig, request: ReportRequest, now: dt.datetime | None = None
+    config: WarehouseConfig,
+    request: ReportRequest,
+    now: dt.datetime | None = None,
+    *,
+    threaded: bool = True,
 ) -> Preview:
-    """The exact message `send_report` would post for this request, without posting it."""
+    """The exact message `send_report` would post for this request, without posting it.
+
+    `threaded`: the destination can reply in a thread (a bot token; a webhook cannot), so
+    the biggest movers go there instead of at the end of the message.
+    """
     report = build_report(config, request, now)
-    return Preview(report, render(report, request.lang, request.dashboard_url))
+    rendered = render(
+        report,
+        request.lang,
+        request.dashboard_url,
+        mention=slack_mention(request.alert_mention),
+        threaded=threaded,
+    )
+    return Preview(report, rendered)
 
 
 def send_report(
@@ -100,7 +129,7 @@ def send_report(
     or SLACK_WEBHOOK_URL).
     """
     destination = destination or destination_from_env(channel, policy)
-    preview = preview_report(config, request, now)
+    preview = preview_report(config, request, now, threaded=destination.supports_threads)
     week_label = preview.week_label
     claimed = ledger.claim(config, week_label, destination.key, force=force)
     if isinstance(claimed, ledger.Taken):
@@ -117,8 +146,22 @@ def send_report(
             ) from exc
         raise
     ledger.record(config, claimed, "sent", slack_ts=delivered.ts, payload_sha256=payload_hash)
+    thread_error = None
+    thread = preview.rendered.thread
+    if thread is not None and delivered.ts:
+        # The report itself is posted and recorded: a failed reply must not post it again.
+        try:
+            destination.post(thread.text, thread.blocks, thread_ts=delivered.ts)
+        except DeliveryError as exc:
+            thread_error = str(exc)
     return SendOutcome(
-        "sent", week_label, destination.key, delivered.ts, claimed.claimed_at, claimed.attempt
+        "sent",
+        week_label,
+        destination.key,
+        delivered.ts,
+        claimed.claimed_at,
+        claimed.attempt,
+        thread_error,
     )
 
 

@@ -209,8 +209,11 @@ class Destination(Protocol):
     """Where a message goes. `key` names it in the ledger and in messages: never a secret."""
 
     key: str
+    supports_threads: bool  # can post a reply under a message's ts
 
-    def post(self, text: str, blocks: list[dict[str, Any]] | None) -> Delivered: ...
+    def post(
+        self, text: str, blocks: list[dict[str, Any]] | None, thread_ts: str | None = None
+    ) -> Delivered: ...
 
 
 def _explain(code: str, channel: str) -> tuple[str, bool]:
@@ -237,16 +240,22 @@ def _transport_error(exc: Exception, secrets: tuple[str, ...]) -> SlackDeliveryE
 class BotDestination:
     """chat.postMessage to one channel with a bot token (the WebClient is passed in)."""
 
+    supports_threads = True
+
     def __init__(self, client: WebClient, channel: str) -> None:
         self.client = client
         self.channel = channel
         self.key = channel
 
-    def post(self, text: str, blocks: list[dict[str, Any]] | None) -> Delivered:
+    def post(
+        self, text: str, blocks: list[dict[str, Any]] | None, thread_ts: str | None = None
+    ) -> Delivered:
         from slack_sdk.errors import SlackApiError, SlackClientError
 
         try:
-            response = self.client.chat_postMessage(channel=self.channel, text=text, blocks=blocks)
+            response = self.client.chat_postMessage(
+                channel=self.channel, text=text, blocks=blocks, thread_ts=thread_ts
+            )
         except SlackApiError as exc:
             status = exc.response.status_code
             code = str(exc.response.get("error") or f"http_{status}") if exc.response else "unknown"
@@ -274,14 +283,20 @@ class BotDestination:
 
 
 class WebhookDestination:
-    """An incoming webhook: its channel is fixed by Slack, and it returns no ts."""
+    """An incoming webhook: its channel is fixed by Slack, and it returns no ts (no threads)."""
+
+    supports_threads = False
 
     def __init__(self, client: WebhookClient) -> None:
         self.client = client
         # The URL is a secret: the ledger and messages name it by a short hash.
         self.key = "webhook:" + hashlib.sha256(client.url.encode()).hexdigest()[:12]
 
-    def post(self, text: str, blocks: list[dict[str, Any]] | None) -> Delivered:
+    def post(
+        self, text: str, blocks: list[dict[str, Any]] | None, thread_ts: str | None = None
+    ) -> Delivered:
+        if thread_ts is not None:
+            raise ValueError("an incoming webhook cannot reply in a thread")
         try:
             response = self.client.send(text=text, blocks=blocks)
         except (OSError, http.client.HTTPException) as exc:

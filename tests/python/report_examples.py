@@ -35,6 +35,16 @@ WEEK = WeekFigures(
     like_ratio_change_pp=4.206349206349206,
     quarantined_count=12,
     is_complete_week=True,
+    confidence_level=0.95,
+    avg_score_ci_low=8.259377,
+    avg_score_ci_high=8.340623,
+    like_ratio_ci_low=0.713786,
+    like_ratio_ci_high=0.899606,
+    score_change_p_value=1.2e-150,
+    score_change_significant=True,
+    like_ratio_change_p_value=0.556257,
+    like_ratio_change_significant=False,
+    is_low_volume=False,
 )
 
 

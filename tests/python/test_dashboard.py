@@ -119,8 +119,21 @@ def test_ai_performance_tab_charts_the_marts_weekly_and_daily_scores(open_app, d
     weekly_chart, daily_chart = charts(app, 0)
 
     weeks = weeks_of(demo_warehouse)
-    (line, line_data), (points, _), (rule, rule_data) = layers(weekly_chart)
+    (band, band_data), (line, line_data), (points, _), (rings, ring_data), (rule, rule_data) = (
+        layers(weekly_chart)
+    )
     assert line["mark"]["type"] == "line" and points["mark"]["type"] == "point"
+    # The interval band is the mart's, and the rings mark exactly its significant changes.
+    assert band["mark"]["type"] == "area" and band["encoding"]["y2"]["field"] == "avg_score_ci_high"
+    assert records(band_data, "week_label", "avg_score_ci_low", "avg_score_ci_high") == [
+        (w["week_label"], w["avg_score_ci_low"], w["avg_score_ci_high"]) for w in weeks
+    ]
+    assert records(ring_data, "week_label", "direction") == [
+        (w["week_label"], "up" if w["score_change_pct"] > 0 else "down")
+        for w in weeks
+        if w["score_change_significant"]
+    ]
+    assert len(ring_data) >= 1  # the demo's trend has significant weeks
     assert records(line_data, "week_label", "avg_score", "eval_count") == [
         (w["week_label"], w["avg_score"], w["eval_count"]) for w in weeks
     ]
@@ -169,7 +182,7 @@ def test_week_selector_changes_the_metrics(open_app, demo_duckdb):
     assert score.delta == f"{other['score_change_pct']:+.1f}%"
     assert metric(app, "Quarantined rows").value == f"{other['quarantined_count']:,}"
     assert app.query_params["week"] == other["week_label"]  # a shareable address
-    ((_, _), (_, _), (_, rule_data)) = layers(charts(app, 0)[0])
+    (*_, (_, rule_data)) = layers(charts(app, 0)[0])
     assert list(rule_data["week_label"]) == [other["week_label"]]
 
 
@@ -197,7 +210,16 @@ def test_feedback_tab_stacks_the_weekly_likes_and_dislikes_under_the_like_ratio(
     app = open_app(demo_duckdb)
     weeks = weeks_of(demo_duckdb)
     weekly_chart, daily_chart = charts(app, 1)
-    ((bars, bar_data), (ratio, ratio_data)) = layers(weekly_chart)
+    ((bars, bar_data), (band, band_data), (ratio, ratio_data), (rings, ring_data)) = layers(
+        weekly_chart
+    )
+    assert band["mark"]["type"] == "area"
+    assert records(band_data, "week_label", "like_ratio_ci_low", "like_ratio_ci_high") == [
+        (w["week_label"], w["like_ratio_ci_low"], w["like_ratio_ci_high"]) for w in weeks
+    ]
+    assert list(ring_data["week_label"]) == [
+        w["week_label"] for w in weeks if w["like_ratio_change_significant"]
+    ]
     assert bars["mark"]["type"] == "bar" and bars["encoding"]["y"]["stack"] == "zero"
     assert sorted(records(bar_data, "week_label", "reaction", "count")) == sorted(
         [(w["week_label"], "like", w["like_count"]) for w in weeks]
@@ -259,7 +281,7 @@ def test_date_range_keeps_the_weeks_and_days_inside_it(open_app, demo_duckdb):
     start, end = weeks[2]["week_start"], weeks[3]["week_end"]
     app.sidebar.date_input(key="dates").set_value((start, end)).run()
 
-    ((_, weekly), _, _) = layers(charts(app, 0)[0])
+    (_, (_, weekly), *_) = layers(charts(app, 0)[0])
     assert list(weekly["week_label"]) == [weeks[2]["week_label"], weeks[3]["week_label"]]
     ((_, daily),) = layers(charts(app, 0)[1])
     days = [ts.date() for ts in daily["score_date"]]
@@ -274,7 +296,7 @@ def test_low_volume_weeks_are_marked_with_the_reports_rule(open_app, demo_duckdb
     min_n = sorted(w["eval_count"] for w in weeks)[len(weeks) // 2]
     app = open_app(demo_duckdb, REPORT_MIN_N=str(min_n))
 
-    ((_, data), (points, _), _) = layers(charts(app, 0)[0])
+    (_, (_, data), (points, _), *_) = layers(charts(app, 0)[0])
     figures = read_weekly_performance(demo_duckdb.config)
     now = dt.datetime.now(dt.timezone.utc)
     expected = [Report(w, now, min_n).is_low_volume for w in figures]

@@ -76,11 +76,11 @@ def test_korean_report_carries_the_original_wording_and_numbers() -> None:
     text = render(report(), "ko").text
     assert text.startswith("📈 AI 성능 개선 리포트")
     for line in (
-        "- 이번주 평균 점수: 8.30 (n=3,412)",
+        "- 이번주 평균 점수: 8.30 (n=3,412, 95% 신뢰구간 8.26–8.34)",
         "- 지난주 평균 점수: 7.50 (n=3,105)",
         "- 변화율: +10.7% (📈 개선)",
         "- 👍 52 / 👎 11",
-        "- 좋아요 비율: 82.5% (+4.2%p)",
+        "- 좋아요 비율: 82.5% (n=63, 95% 신뢰구간 71.4–90.0%), +4.2%p (유의하지 않음)",
         "- 격리된 행: 12",
         "- 생성시각: 2026-01-05 09:00 KST",
     ):
@@ -104,8 +104,10 @@ def test_no_baseline_is_na_never_zero_or_infinity(lang: str, label: str, na: str
     assert f"- {label}: {na}" in rendered.text.splitlines()
     change_field = rendered.blocks[2]["fields"][2]["text"]
     assert change_field == f"*{label}*\n{na}"
-    assert "0.0%" not in rendered.text and "inf" not in rendered.text.lower()
-    assert f"82.5% ({na})" in rendered.text
+    assert " 0.0%" not in rendered.text and "inf" not in rendered.text.lower()
+    assert f"82.5% (n=63, 95% {'신뢰구간' if lang == 'ko' else 'CI'} 71.4–90.0%), {na}" in (
+        rendered.text
+    )
     assert report(**NO_BASELINE).trend is Trend.NO_BASELINE
 
 
@@ -148,7 +150,14 @@ def test_regression_and_no_change_wording() -> None:
 
 
 def test_empty_week_says_no_data() -> None:
-    empty = report(eval_count=0, avg_score=None, avg_accuracy=None, score_change_pct=None)
+    empty = report(
+        eval_count=0,
+        avg_score=None,
+        avg_score_ci_low=None,
+        avg_score_ci_high=None,
+        avg_accuracy=None,
+        score_change_pct=None,
+    )
     text = render(empty, "en").text
     assert "This week's average score: no data (n=0)" in text
     assert "Change: n/a" in text
