@@ -68,6 +68,11 @@ class FakeSlack:
     _ts: int = 0
 
     @property
+    def reports(self) -> list[dict[str, Any]]:
+        """Top-level messages, thread replies left out: what the channel's timeline shows."""
+        return [message for message in self.messages if not message.get("thread_ts")]
+
+    @property
     def api_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/api/"
 

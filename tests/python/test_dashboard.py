@@ -392,15 +392,15 @@ def test_send_posts_once_and_the_slack_button_opens_the_dashboard_on_that_week(
 
     app.button(key="send").click().run()
     assert [s.value for s in app.success] == [f"Sent {week['week_label']} to {channel}."]
-    assert len(slack.messages) == 1
-    posted = slack.messages[0]
+    assert len(slack.reports) == 1
+    posted = slack.reports[0]
     assert posted["channel"] == channel
     assert posted["text"].split("\n")[:-1] == preview.split("\n")[:-1]  # all but the time
 
     app.button(key="send").click().run()
     assert not app.success
     assert any("already sent" in i.value for i in app.info)
-    assert len(slack.messages) == 1  # the ledger stopped the second post
+    assert len(slack.reports) == 1  # the ledger stopped the second post
 
     # The message's "Open dashboard" button leads back to the dashboard on that week.
     buttons = [

@@ -57,7 +57,7 @@ def test_run_builds_and_posts_one_message_matching_the_mart(engine, make_warehou
     result = reporter_cli(warehouse, slack, "run", "--as-of", DEMO_AS_OF, "--vars", dbt_vars)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "sent 2026-W01 to #ai-reports" in result.stdout
-    assert len(slack.messages) == 1
+    assert len(slack.reports) == 1
 
     # The numbers in Slack are the mart's numbers, for the latest complete week.
     week = warehouse.query(
@@ -65,8 +65,11 @@ def test_run_builds_and_posts_one_message_matching_the_mart(engine, make_warehou
         "where is_complete_week order by week_start desc"
     )[0]
     assert week["week_label"] == "2026-W01"
-    fields = [f["text"] for f in slack.messages[0]["blocks"][2]["fields"]]
-    assert fields[0] == f"*이번주 평균 점수*\n{week['avg_score']:.2f} (n={week['eval_count']:,})"
+    fields = [f["text"] for f in slack.reports[0]["blocks"][2]["fields"]]
+    interval = f"95% 신뢰구간 {week['avg_score_ci_low']:.2f}–{week['avg_score_ci_high']:.2f}"
+    assert fields[0] == (
+        f"*이번주 평균 점수*\n{week['avg_score']:.2f} (n={week['eval_count']:,}, {interval})"
+    )
     assert fields[1] == (
         f"*지난주 평균 점수*\n{week['prev_avg_score']:.2f} (n={week['prev_eval_count']:,})"
     )
@@ -79,7 +82,7 @@ def test_run_builds_and_posts_one_message_matching_the_mart(engine, make_warehou
     # The scheduler runs again (a retry, a double cron entry): nothing more is posted.
     again = reporter_cli(warehouse, slack, "send", "--as-of", DEMO_AS_OF)
     assert again.returncode == 0 and "already sent" in again.stdout
-    assert len(slack.messages) == 1
+    assert len(slack.reports) == 1
 
 
 def test_failed_build_sends_no_report_only_the_notice(make_warehouse, slack):
@@ -96,6 +99,6 @@ def test_failed_build_sends_no_report_only_the_notice(make_warehouse, slack):
     noisy = reporter_cli(warehouse, slack, "run", "--vars", dbt_vars, REPORT_NOTIFY_ON_FAILURE="1")
     assert noisy.returncode == 1
     assert "notice posted to #ai-reports" in noisy.stderr
-    assert len(slack.messages) == 1
-    notice = slack.messages[0]["text"]
+    assert len(slack.reports) == 1
+    notice = slack.reports[0]["text"]
     assert notice.startswith("⚠️ 데이터 파이프라인 실패") and "AI 성능 개선 리포트" not in notice

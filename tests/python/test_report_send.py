@@ -78,14 +78,15 @@ def test_send_posts_the_mart_numbers_once_then_does_nothing(
     clean_env(monkeypatch, slack.env(channel))
     assert main(cli_args("send", warehouse)) == 0
     assert "sent 2026-W01 to " + channel in capsys.readouterr().out
-    assert len(slack.messages) == 1
-    message = slack.messages[0]
+    assert len(slack.reports) == 1
+    message = slack.reports[0]
     row = warehouse.query(
         f"select * from {warehouse.schema}.weekly_performance where week_label = '2026-W01'"
     )[0]
     assert message["channel"] == channel
     text = message["text"]
-    assert f"이번주 평균 점수: {row['avg_score']:.2f} (n={row['eval_count']:,})" in text
+    interval = f"95% 신뢰구간 {row['avg_score_ci_low']:.2f}–{row['avg_score_ci_high']:.2f}"
+    assert f"이번주 평균 점수: {row['avg_score']:.2f} (n={row['eval_count']:,}, {interval})" in text
     assert f"지난주 평균 점수: {row['prev_avg_score']:.2f} (n={row['prev_eval_count']:,})" in text
     assert f"변화율: {row['score_change_pct']:+.1f}%" in text
     assert f"👍 {row['like_count']:,} / 👎 {row['dislike_count']:,}" in text
@@ -94,7 +95,7 @@ def test_send_posts_the_mart_numbers_once_then_does_nothing(
     # Re-run after success: nothing posted, exit 0, and it says so.
     assert main(cli_args("send", warehouse)) == 0
     assert "already sent" in capsys.readouterr().out
-    assert len(slack.messages) == 1
+    assert len(slack.reports) == 1
     rows = [r for r in ledger.read_deliveries(warehouse.config) if r["destination"] == channel]
     assert [(r["week_label"], r["status"], r["attempt_count"]) for r in rows] == [
         ("2026-W01", "sent", 1)
@@ -103,7 +104,7 @@ def test_send_posts_the_mart_numbers_once_then_does_nothing(
 
     # --force posts again, on purpose.
     assert main(cli_args("send", warehouse, "--force")) == 0
-    assert len(slack.messages) == 2
+    assert len(slack.reports) == 2
 
 
 def test_failed_send_is_recorded_and_the_next_run_delivers(
@@ -122,7 +123,8 @@ def test_failed_send_is_recorded_and_the_next_run_delivers(
     assert state["status"] == "failed" and "channel_not_found" in state["last_error"]
 
     assert main(cli_args("send", warehouse)) == 0
-    assert len(slack.requests) == 2 and len(slack.messages) == 1
+    assert len([r for r in slack.requests if "thread_ts" not in r.body]) == 2
+    assert len(slack.reports) == 1
     state = {r["destination"]: r for r in ledger.read_deliveries(warehouse.config)}[channel]
     assert state["status"] == "sent" and state["attempt_count"] == 2
     attempts = [a for a in ledger.read_attempts(warehouse.config) if a["destination"] == channel]
@@ -146,7 +148,7 @@ def test_two_concurrent_send_processes_post_once(warehouse, slack, channel) -> N
     ]
     outputs = [process.communicate(timeout=120) for process in processes]
     assert [process.returncode for process in processes] == [0, 0], outputs
-    assert len(slack.messages) == 1
+    assert len(slack.reports) == 1
     said = sorted(out.decode().strip().split(" ")[0] for out, _ in outputs)
     assert said[0] == "2026-W01" and said[1] == "sent"  # one "sent", one "already/being sent"
 
@@ -176,7 +178,7 @@ def test_preview_json_is_the_payload_send_posts(warehouse, slack, channel, monke
     assert main(cli_args("preview", warehouse, "--format", "json", "--lang", "en")) == 0
     preview = json.loads(capsys.readouterr().out)
     assert main(cli_args("send", warehouse, "--lang", "en")) == 0
-    posted = slack.messages[0]
+    posted = slack.reports[0]
     assert posted["blocks"][:-1] == preview["blocks"][:-1]  # all but the generated-at line
     button = next(b for b in posted["blocks"] if b["type"] == "actions")["elements"][0]
     assert button["url"] == "http://127.0.0.1:8501/?week=2026-W01"
