@@ -17,7 +17,7 @@ from urllib.parse import parse_qs
 
 API_PATH = "/api/chat.postMessage"
 WEBHOOK_PATH = "/services/T000/B000/fake-webhook-secret"
-TOKEN = "xoxb-fake-test-token-never-print"
+TOKEN = "fake-bot-token-never-print"
 
 
 @dataclass(frozen=True)

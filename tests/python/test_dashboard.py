@@ -334,7 +334,7 @@ def test_missing_slack_settings_disable_sending_with_a_clear_message(open_app, d
     assert any("SLACK_WEBHOOK_URL" in w and "SLACK_BOT_TOKEN" in w for w in warnings)
     assert app.button(key="send").disabled
 
-    app = open_app(demo_duckdb, SLACK_BOT_TOKEN="xoxb-no-channel")
+    app = open_app(demo_duckdb, SLACK_BOT_TOKEN="fake-bot-token-no-channel")
     assert any("SLACK_CHANNEL" in w.value for w in app.warning)
     assert app.button(key="send").disabled
 

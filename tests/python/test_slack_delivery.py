@@ -103,7 +103,7 @@ def test_permanent_errors_are_not_retried_and_say_what_to_do(
 
 
 def test_wrong_token_is_invalid_auth_and_never_echoed(slack: FakeSlack) -> None:
-    wrong = "xoxb-wrong-secret-123"
+    wrong = "fake-wrong-secret-123"
     with pytest.raises(SlackDeliveryError, match="invalid_auth") as caught:
         bot(slack, token=wrong).post("fallback", BLOCKS)
     assert wrong not in str(caught.value)
