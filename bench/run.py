@@ -69,7 +69,7 @@ class Result:
 def profile(engine: str, root: Path) -> dict[str, Any]:
     if engine == "duckdb":
         return {"type": "duckdb", "path": str(root / "warehouse.duckdb"), "schema": SCHEMA,
-                "threads": 2}  # fmt: skip
+                "threads": 2, "settings": {"preserve_insertion_order": False}}  # fmt: skip
     if engine == "postgres":
         return {
             "type": "postgres",

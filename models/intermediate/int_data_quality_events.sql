@@ -1,33 +1,28 @@
 -- One row per raw row that did not count as it arrived: rejected rows (quarantined,
 -- with a reason) and rows that were set aside by rule (duplicate copies, superseded
 -- reactions) or repaired (a dimension score out of range became NULL).
-with evaluations as (
-    select * from {{ ref('stg_conversation_evaluation') }}
+with rejected_rows as (
+    select * from {{ ref('int_rejected_rows') }}
 ),
 
 ranked_evaluations as (
     select * from {{ ref('int_evaluations_ranked') }}
 ),
 
-labelled_feedback as (
-    select * from {{ ref('int_feedback_labelled') }}
-),
-
 ranked_reactions as (
     select * from {{ ref('int_feedback_reactions_ranked') }}
 ),
 
-rejected_evaluations as (
+quarantined as (
     select
-        'conversation_evaluation' as source_table,
-        evaluation_id as record_id,
-        evaluated_at as occurred_at,
-        evaluated_date as occurred_date,
-        invalid_reason as issue,
+        source_table,
+        record_id,
+        occurred_at,
+        occurred_date,
+        issue,
         true as is_quarantined,
-        {{ dbt.concat(["'score='", "coalesce(cast(score as " ~ dbt.type_string() ~ "), 'null')"]) }} as details
-    from evaluations
-    where not is_valid
+        details
+    from rejected_rows
 ),
 
 duplicate_evaluations as (
@@ -56,19 +51,6 @@ repaired_evaluations as (
     where copy_rank = 1 and has_dimension_out_of_range
 ),
 
-rejected_feedback as (
-    select
-        'feedback_log' as source_table,
-        feedback_id as record_id,
-        reacted_at as occurred_at,
-        reacted_date as occurred_date,
-        invalid_reason as issue,
-        true as is_quarantined,
-        {{ dbt.concat(["'feedback='", "coalesce(raw_label, 'null')"]) }} as details
-    from labelled_feedback
-    where invalid_reason is not null
-),
-
 set_aside_feedback as (
     select
         'feedback_log' as source_table,
@@ -86,13 +68,11 @@ set_aside_feedback as (
 ),
 
 final as (
-    select * from rejected_evaluations
+    select * from quarantined
     union all
     select * from duplicate_evaluations
     union all
     select * from repaired_evaluations
-    union all
-    select * from rejected_feedback
     union all
     select * from set_aside_feedback
 )

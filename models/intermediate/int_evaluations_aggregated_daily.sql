@@ -1,10 +1,35 @@
 -- Additive daily aggregates (counts, sums, sums of squares), so that any coarser grain
 -- weighs every evaluation the same instead of averaging daily averages.
+-- Ranked straight from staging with the rule of int_evaluations_ranked
+-- (macros/deduplication.sql), not read back from that row-level table: the weekly figures
+-- need only these sums, and writing every row first costs several times the ranking
+-- itself (docs/performance.md).
 {{ config(**incremental_by_day('evaluated_date')) }}
 
 with evaluations as (
-    select * from {{ ref('int_evaluations_deduplicated') }}
-    where {{ in_lookback_window('evaluated_date') }}
+    select * from {{ ref('stg_conversation_evaluation') }}
+    where {{ in_lookback_window('evaluated_date', 'evaluated_at') }}
+),
+
+valid_evaluations as (
+    select * from evaluations
+    where is_valid
+),
+
+ranked as (
+    select
+        evaluated_date,
+        score,
+        accuracy,
+        consistency,
+        emotion_match,
+        {{ evaluation_copy_rank() }} as copy_rank
+    from valid_evaluations
+),
+
+deduplicated as (
+    select * from ranked
+    where copy_rank = 1
 ),
 
 final as (
@@ -19,7 +44,7 @@ final as (
         sum(consistency) as consistency_sum,
         count(emotion_match) as emotion_match_count,
         sum(emotion_match) as emotion_match_sum
-    from evaluations
+    from deduplicated
     group by 1
 )
 

@@ -1,5 +1,5 @@
 -- Valid evaluations, each copy ranked within its evaluation_id: raw delivery is
--- at-least-once, so the same evaluation may arrive more than once.
+-- at-least-once, so the same evaluation may arrive more than once (macros/deduplication.sql).
 -- Incremental: a run re-ranks the days of the lookback window (macros/incremental.sql).
 {{ config(**incremental_by_day('evaluated_date')) }}
 
@@ -16,10 +16,7 @@ valid_evaluations as (
 ranked as (
     select
         *,
-        row_number() over (
-            partition by evaluation_id
-            order by evaluated_at desc, score desc, model_version desc, evaluator desc
-        ) as copy_rank
+        {{ evaluation_copy_rank() }} as copy_rank
     from valid_evaluations
 ),
 

@@ -1,6 +1,7 @@
 -- Valid reactions, ranked twice: each copy within its feedback_id (at-least-once
 -- delivery), then each distinct reaction within (message_id, user_id), newest first,
--- because a user who changes their mind counts once, with their latest reaction.
+-- because a user who changes their mind counts once, with their latest reaction
+-- (macros/deduplication.sql).
 -- Incremental: a run re-ranks the days of the lookback window (macros/incremental.sql).
 {{ config(**incremental_by_day('reacted_date')) }}
 
@@ -17,10 +18,7 @@ valid_feedback as (
 copies_ranked as (
     select
         *,
-        row_number() over (
-            partition by feedback_id
-            order by reacted_at desc, label desc, message_id desc, user_id desc
-        ) as copy_rank
+        {{ feedback_copy_rank() }} as copy_rank
     from valid_feedback
 ),
 
@@ -40,14 +38,7 @@ duplicate_copies as (
 reactions_ranked as (
     select
         *,
-        case
-            -- Without both ids a reaction cannot be matched to an earlier one: it counts.
-            when message_id is null or user_id is null then 1
-            else row_number() over (
-                partition by message_id, user_id
-                order by reacted_at desc, feedback_id desc
-            )
-        end as reaction_rank
+        {{ reaction_rank() }} as reaction_rank
     from deduplicated
 ),
 

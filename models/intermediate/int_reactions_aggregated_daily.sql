@@ -1,17 +1,56 @@
+-- Daily reaction counts: one copy per feedback_id, and per user and message only the
+-- latest reaction. Ranked straight from the labelled feedback with the rules of
+-- int_feedback_reactions_ranked (macros/deduplication.sql), not read back from that
+-- row-level table, for the reason in int_evaluations_aggregated_daily.
 {{ config(**incremental_by_day('reacted_date')) }}
 
-with reactions as (
-    select * from {{ ref('int_feedback_latest_reactions') }}
-    where {{ in_lookback_window('reacted_date') }}
+with labelled_feedback as (
+    select * from {{ ref('int_feedback_labelled') }}
+    where {{ in_lookback_window('reacted_date', 'reacted_at') }}
+),
+
+valid_feedback as (
+    select * from labelled_feedback
+    where invalid_reason is null
+),
+
+copies_ranked as (
+    select
+        feedback_id,
+        message_id,
+        user_id,
+        reacted_at,
+        reacted_date,
+        label,
+        {{ feedback_copy_rank() }} as copy_rank
+    from valid_feedback
+),
+
+deduplicated as (
+    select * from copies_ranked
+    where copy_rank = 1
+),
+
+reactions_ranked as (
+    select
+        reacted_date,
+        label,
+        {{ reaction_rank() }} as reaction_rank
+    from deduplicated
+),
+
+latest_reactions as (
+    select * from reactions_ranked
+    where reaction_rank = 1
 ),
 
 final as (
     select
         reacted_date,
-        sum(case when is_like then 1 else 0 end) as like_count,
-        sum(case when is_dislike then 1 else 0 end) as dislike_count,
+        sum(case when label = 'like' then 1 else 0 end) as like_count,
+        sum(case when label = 'dislike' then 1 else 0 end) as dislike_count,
         count(*) as feedback_count
-    from reactions
+    from latest_reactions
     group by 1
 )
 

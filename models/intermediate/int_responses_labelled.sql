@@ -1,5 +1,8 @@
 -- Every AI response usable for tuning, with its evaluations and reactions summed up,
 -- a label from the var thresholds, and the split of its conversation.
+-- A table, not a view: both tuning marts read it, and it ranks the whole conversation log.
+{{ config(materialized='table') }}
+
 with conversation_log as (
     select * from {{ ref('stg_conversation_log') }}
 ),

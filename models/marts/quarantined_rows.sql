@@ -1,5 +1,5 @@
-with data_quality_events as (
-    select * from {{ ref('int_data_quality_events') }}
+with rejected_rows as (
+    select * from {{ ref('int_rejected_rows') }}
 ),
 
 final as (
@@ -10,8 +10,7 @@ final as (
         occurred_date,
         issue as reason,
         details
-    from data_quality_events
-    where is_quarantined
+    from rejected_rows
 )
 
 select * from final

@@ -9,8 +9,8 @@ daily_reactions as (
     select * from {{ ref('int_reactions_aggregated_daily') }}
 ),
 
-data_quality_events as (
-    select * from {{ ref('int_data_quality_events') }}
+daily_quarantine as (
+    select * from {{ ref('int_quarantine_aggregated_daily') }}
 ),
 
 t_critical_values as (
@@ -46,9 +46,8 @@ weekly_reactions as (
 weekly_quarantine as (
     select
         {{ iso_week_start('occurred_date') }} as week_start,
-        count(*) as quarantined_count
-    from data_quality_events
-    where is_quarantined and occurred_date is not null
+        sum(quarantined_count) as quarantined_count
+    from daily_quarantine
     group by 1
 ),
 

@@ -107,6 +107,7 @@ class TestWarehouse:
                 "path": str(self.root / "warehouse.duckdb"),
                 "schema": self.schema,
                 "threads": 2,
+                "settings": {"preserve_insertion_order": False},  # as profiles.example.yml
             }
         elif self.target == "postgres":
             outputs["postgres"] = {
