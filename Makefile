@@ -1,9 +1,12 @@
 # Two commands get a newcomer from clone to result: `make demo` and `make test`.
 SHELL := /bin/bash
+comma := ,
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+# Extras of pyproject.toml to install: `make test EXTRAS=dev,spark` adds PySpark (CI does).
+EXTRAS ?= dev
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)-$(subst $(comma),-,$(EXTRAS))
 DBT := DO_NOT_TRACK=1 $(BIN)/dbt
 DBT_FLAGS := --profiles-dir $(or $(DBT_PROFILES_DIR),.)
 PY_PATHS := reporter tests $(wildcard dashboards bench)
@@ -22,7 +25,7 @@ export DO_NOT_TRACK := 1
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[$(EXTRAS)]'
 	@rm -f $(VENV)/.installed-* && touch $@
 
 install: $(STAMP)
@@ -69,8 +72,9 @@ bench: $(STAMP) profiles.yml
 	$(BIN)/python bench/run.py --sizes $(BENCH_SIZES) \
 		--postgres-size $(BENCH_POSTGRES_SIZE) --spark-size $(BENCH_SPARK_SIZE)
 
-## test-spark: only the Spark suite (needs Java 17 and pip install -e '.[spark]')
-test-spark: $(STAMP) profiles.yml
+## test-spark: only the Spark suite (needs Java 17; installs the spark extra)
+test-spark: profiles.yml
+	$(MAKE) install EXTRAS=dev,spark
 	$(BIN)/python -m pytest -m spark $(PYTEST_ARGS)
 
 clean:

@@ -24,6 +24,16 @@ MARTS = sorted(path.stem for path in (PROJECT_DIR / "models" / "marts").glob("*.
 # incremental build (the unit tests do not depend on the data: the demo builds run them).
 BUILD_WITHOUT_TESTS = ("build", "--resource-type", "model", "--resource-type", "seed")
 BUILD_WITH_DATA_TESTS = (*BUILD_WITHOUT_TESTS, "--resource-type", "test")
+INCREMENTAL_MODELS = (
+    "int_evaluations_ranked",
+    "int_feedback_reactions_ranked",
+    "int_evaluations_aggregated_daily",
+    "int_reactions_aggregated_daily",
+    "int_quarantine_aggregated_daily",
+    "int_segments_aggregated_daily",
+    "daily_scores",
+    "daily_feedback",
+)
 ID_COLUMN = {
     "conversation_log": "message_id",
     "conversation_evaluation": "evaluation_id",
@@ -128,7 +138,7 @@ def test_an_incremental_run_equals_a_full_refresh(make_warehouse, every_engine):
 
     deliver_the_next_day(warehouse)
     warehouse.dbt(*BUILD_WITH_DATA_TESTS)
-    for model in ("int_evaluations_ranked", "int_feedback_reactions_ranked", "daily_scores"):
+    for model in INCREMENTAL_MODELS:
         assert ran_incrementally(warehouse, model), model
     incremental = snapshot(warehouse)
 
