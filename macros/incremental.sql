@@ -11,21 +11,31 @@
     same rows everywhere.
 -#}
 
-{#- The config of an incremental model whose rows are replaced a whole day at a time. -#}
-{% macro incremental_by_day(day_column) -%}
-    {{ return(adapter.dispatch('incremental_by_day', 'ai_performance')(day_column)) }}
+{#-
+    The config of an incremental model whose rows are replaced a whole day at a time.
+    With undated_rows, the model also holds rows without a day (raw rows without a
+    timestamp): every run rebuilds them with the batch (see in_lookback_window).
+-#}
+{% macro incremental_by_day(day_column, undated_rows=false) -%}
+    {{ return(adapter.dispatch('incremental_by_day', 'ai_performance')(day_column, undated_rows)) }}
 {%- endmacro %}
 
-{% macro default__incremental_by_day(day_column) -%}
-    {{ return({
+{% macro default__incremental_by_day(day_column, undated_rows=false) -%}
+    {%- set config = {
         'materialized': 'incremental',
         'incremental_strategy': 'delete+insert',
         'unique_key': day_column,
         'on_schema_change': 'fail',
-    }) }}
+    } -%}
+    {%- if undated_rows -%}
+        {#- delete+insert matches days with `=`, which never matches NULL: delete them first. -#}
+        {%- do config.update({'pre_hook': "{% if is_incremental() %}delete from {{ this }} where " ~ day_column ~ " is null{% endif %}"}) -%}
+    {%- endif -%}
+    {{ return(config) }}
 {%- endmacro %}
 
-{% macro spark__incremental_by_day(day_column) -%}
+{#- The NULL day is a partition like any other: the batch overwrites it too. -#}
+{% macro spark__incremental_by_day(day_column, undated_rows=false) -%}
     {{ return({
         'materialized': 'incremental',
         'incremental_strategy': 'insert_overwrite',
@@ -70,17 +80,20 @@
     full build). `day_column` is the upstream day; `this_day_column` names it in this model
     when it differs. With `timestamp_column` (the UTC timestamp the day was cut from) the
     filter also bounds the timestamp, a day earlier to allow for any time zone, so the
-    engine can skip old data without computing a date for every row.
+    engine can skip old data without computing a date for every row. With undated_rows,
+    rows without a day are in every batch (models configured with undated_rows).
 -#}
-{% macro in_lookback_window(day_column, timestamp_column=none, this_day_column=none) -%}
+{% macro in_lookback_window(day_column, timestamp_column=none, this_day_column=none, undated_rows=false) -%}
     {%- set start_day = lookback_start(this_day_column or day_column) -%}
     {%- if start_day is none -%}
         1 = 1
     {%- else -%}
+        {%- if undated_rows %}({% endif -%}
         {%- if timestamp_column -%}
             {%- set earliest = (start_day - modules.datetime.timedelta(days=1)).isoformat() -%}
             {{ timestamp_column }} >= cast('{{ earliest }} 00:00:00' as {{ dbt.type_timestamp() }}) and {# #}
         {%- endif -%}
         {{ day_column }} >= cast('{{ start_day.isoformat() }}' as date)
+        {%- if undated_rows %} or {{ day_column }} is null){% endif -%}
     {%- endif -%}
 {%- endmacro %}

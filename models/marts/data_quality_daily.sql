@@ -1,12 +1,18 @@
+-- Incremental by day; the rows of undated raw rows (quality_date NULL) are rebuilt with
+-- every batch.
+{{ config(**incremental_by_day('quality_date', undated_rows=true)) }}
+
 with data_quality_events as (
     select * from {{ ref('int_data_quality_events') }}
+    where {{ in_lookback_window('occurred_date', 'occurred_at', this_day_column='quality_date', undated_rows=true) }}
 ),
 
 final as (
     select
         occurred_date as quality_date,
-        source_table,
-        issue,
+        -- The contract's types, so an incremental batch matches the table's columns.
+        cast(source_table as {{ type_varchar() }}) as source_table,
+        cast(issue as {{ type_varchar() }}) as issue,
         is_quarantined,
         cast(count(*) as {{ dbt.type_int() }}) as row_count
     from data_quality_events

@@ -33,6 +33,8 @@ INCREMENTAL_MODELS = (
     "int_segments_aggregated_daily",
     "daily_scores",
     "daily_feedback",
+    "quarantined_rows",
+    "data_quality_daily",
 )
 ID_COLUMN = {
     "conversation_log": "message_id",
@@ -88,6 +90,14 @@ def deliver_the_next_day(warehouse) -> None:
         f"from {full}.conversation_evaluation "
         f"where created_at >= {copied_day} and created_at < {next_day} "
         "and evaluation_id like '%5' and score between 0 and 10",
+        # A new rejected row without a timestamp: it has no day, and must be in
+        # quarantined_rows once.
+        f"insert into {raw}.conversation_evaluation "
+        "select evaluation_id || 'n', conversation_id, message_id, cast(null as timestamp), "
+        "score, accuracy, consistency, emotion_match, evaluator, model_version "
+        f"from {full}.conversation_evaluation "
+        f"where created_at >= {copied_day} and created_at < {next_day} "
+        "and evaluation_id like '%1'",
         # Users who change their mind: a new reaction to the same message an hour later.
         f"insert into {raw}.feedback_log "
         "select feedback_id || 'x', conversation_id, message_id, "
@@ -155,3 +165,8 @@ def test_an_incremental_run_equals_a_full_refresh(make_warehouse, every_engine):
         new = {row[day_column]: row for row in incremental[mart]}
         assert old[late_day] != new[late_day], mart
         assert END in new and END not in old, mart
+
+    def undated(snap: dict[str, list[dict]]) -> int:
+        return sum(row["occurred_date"] is None for row in snap["quarantined_rows"])
+
+    assert undated(incremental) > undated(before) > 0
