@@ -188,16 +188,28 @@ def tagged(root: Path, tag: str) -> set[str]:
     }
 
 
+# Runs a command; prints its stdout and peak resident memory (KB) as JSON. A tiny process
+# of its own, because on Linux a child's ru_maxrss also counts the pages of the process it
+# was forked from: measured from this one, which holds DuckDB's buffers, they would count.
+MEASURE = """
+import json, resource, subprocess, sys
+done = subprocess.run(sys.argv[1:], capture_output=True, text=True)
+if done.returncode:
+    sys.exit(done.stderr[-2000:])
+peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+print(json.dumps({"maxrss_kb": peak, "stdout": done.stdout}))
+"""
+
+
 def peak_rss(command: list[str], cwd: Path) -> tuple[float, float, str]:
     """Wall seconds, peak resident memory (MB) and stdout of one command."""
     started = time.perf_counter()
-    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    out = process.stdout.read().decode()
-    _, status, usage = os.wait4(process.pid, 0)
-    process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode != 0:
-        raise SystemExit(f"{' '.join(command)} failed: {process.stderr.read().decode()[-2000:]}")
-    return time.perf_counter() - started, usage.ru_maxrss / 1024, out
+    launcher = subprocess.run([sys.executable, "-c", MEASURE, *command], cwd=cwd,
+                              capture_output=True, text=True)  # fmt: skip
+    if launcher.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed: {launcher.stderr[-2000:]}")
+    measured = json.loads(launcher.stdout)
+    return time.perf_counter() - started, measured["maxrss_kb"] / 1024, measured["stdout"]
 
 
 def run_case(engine: str, size: int, out: Path) -> Result:
@@ -330,7 +342,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--postgres-size", type=int,
                         default=int(os.environ.get("BENCH_POSTGRES_SIZE", "1000000")))  # fmt: skip
     parser.add_argument("--spark-size", type=int,
-                        default=int(os.environ.get("BENCH_SPARK_SIZE", "1000000")))  # fmt: skip
+                        default=int(os.environ.get("BENCH_SPARK_SIZE", "0")))  # fmt: skip
     parser.add_argument("--out", type=Path, default=PROJECT_DIR / "bench-results")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

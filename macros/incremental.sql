@@ -14,7 +14,7 @@
 {#-
     The config of an incremental model whose rows are replaced a whole day at a time.
     With undated_rows, the model also holds rows without a day (raw rows without a
-    timestamp): every run rebuilds them with the batch (see in_lookback_window).
+    timestamp): every batch must include all of them, and they replace the old ones.
 -#}
 {% macro incremental_by_day(day_column, undated_rows=false) -%}
     {{ return(adapter.dispatch('incremental_by_day', 'ai_performance')(day_column, undated_rows)) }}
@@ -80,20 +80,19 @@
     full build). `day_column` is the upstream day; `this_day_column` names it in this model
     when it differs. With `timestamp_column` (the UTC timestamp the day was cut from) the
     filter also bounds the timestamp, a day earlier to allow for any time zone, so the
-    engine can skip old data without computing a date for every row. With undated_rows,
-    rows without a day are in every batch (models configured with undated_rows).
+    engine can skip old data without computing a date for every row. A model configured
+    with undated_rows adds its rows without a day to every batch, in a branch of its own
+    (`... where <timestamp> is null`): an `or` here would stop the engine skipping old data.
 -#}
-{% macro in_lookback_window(day_column, timestamp_column=none, this_day_column=none, undated_rows=false) -%}
+{% macro in_lookback_window(day_column, timestamp_column=none, this_day_column=none) -%}
     {%- set start_day = lookback_start(this_day_column or day_column) -%}
     {%- if start_day is none -%}
         1 = 1
     {%- else -%}
-        {%- if undated_rows %}({% endif -%}
         {%- if timestamp_column -%}
             {%- set earliest = (start_day - modules.datetime.timedelta(days=1)).isoformat() -%}
             {{ timestamp_column }} >= cast('{{ earliest }} 00:00:00' as {{ dbt.type_timestamp() }}) and {# #}
         {%- endif -%}
         {{ day_column }} >= cast('{{ start_day.isoformat() }}' as date)
-        {%- if undated_rows %} or {{ day_column }} is null){% endif -%}
     {%- endif -%}
 {%- endmacro %}

@@ -218,3 +218,20 @@
 {% macro round_double(expr, digits=6) -%}
     cast(round(cast({{ expr }} as {{ dbt.type_numeric() }}), {{ digits }}) as {{ type_double() }})
 {%- endmacro %}
+
+
+{#-
+    A pre-hook for the models that compute the statistics. PostgreSQL's JIT compiler takes
+    their many nested expressions for an expensive query and spends about ten seconds
+    compiling them to compute a few hundred rows (EXPLAIN ANALYZE: 0.2 s without it).
+-#}
+{% macro statistics_session_settings() -%}
+    {{ return(adapter.dispatch('statistics_session_settings', 'ai_performance')()) }}
+{%- endmacro %}
+
+{% macro default__statistics_session_settings() -%}
+{%- endmacro %}
+
+{% macro postgres__statistics_session_settings() -%}
+    set local jit = off
+{%- endmacro %}

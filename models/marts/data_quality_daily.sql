@@ -4,7 +4,24 @@
 
 with data_quality_events as (
     select * from {{ ref('int_data_quality_events') }}
-    where {{ in_lookback_window('occurred_date', 'occurred_at', this_day_column='quality_date', undated_rows=true) }}
+),
+
+dated_events as (
+    select * from data_quality_events
+    where
+        occurred_at is not null
+        and {{ in_lookback_window('occurred_date', 'occurred_at', this_day_column='quality_date') }}
+),
+
+undated_events as (
+    select * from data_quality_events
+    where occurred_at is null
+),
+
+batch as (
+    select * from dated_events
+    union all
+    select * from undated_events
 ),
 
 final as (
@@ -15,7 +32,7 @@ final as (
         cast(issue as {{ type_varchar() }}) as issue,
         is_quarantined,
         cast(count(*) as {{ dbt.type_int() }}) as row_count
-    from data_quality_events
+    from batch
     group by 1, 2, 3, 4
 )
 

@@ -4,7 +4,22 @@
 
 with rejected_rows as (
     select * from {{ ref('int_rejected_rows') }}
-    where {{ in_lookback_window('occurred_date', 'occurred_at', undated_rows=true) }}
+),
+
+dated_rows as (
+    select * from rejected_rows
+    where occurred_at is not null and {{ in_lookback_window('occurred_date', 'occurred_at') }}
+),
+
+undated_rows as (
+    select * from rejected_rows
+    where occurred_at is null
+),
+
+batch as (
+    select * from dated_rows
+    union all
+    select * from undated_rows
 ),
 
 final as (
@@ -16,7 +31,7 @@ final as (
         occurred_date,
         cast(issue as {{ type_varchar() }}) as reason,
         cast(details as {{ type_varchar() }}) as details
-    from rejected_rows
+    from batch
 )
 
 select * from final

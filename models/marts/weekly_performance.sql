@@ -1,6 +1,8 @@
 -- One row per ISO week, from the first to the last week with any valid evaluation or
 -- reaction, with no gaps: a week without data is a row with zero counts, so "last week"
 -- is always the calendar week before, never the last week that happened to have data.
+{{ config(pre_hook="{{ statistics_session_settings() }}") }}
+
 with daily_evaluations as (
     select * from {{ ref('int_evaluations_aggregated_daily') }}
 ),

@@ -2,6 +2,8 @@
 -- evaluation or reaction that week. "Previous week" is the calendar week before, for the
 -- same segment. Significance is corrected for the number of segments tested in the week
 -- (Benjamini–Hochberg), so that one of many noisy segments is not called a regression.
+{{ config(pre_hook="{{ statistics_session_settings() }}") }}
+
 with segments as (
     select * from {{ ref('int_segments_aggregated_weekly') }}
 ),
