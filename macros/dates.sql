@@ -76,3 +76,28 @@
         "lpad(cast(" ~ iso_week(week_start_expr) ~ " as " ~ dbt.type_string() ~ "), 2, '0')",
     ]) }}
 {%- endmacro %}
+
+
+{#-
+    The reason a raw timestamp is impossible, or NULL: later than the build's clock plus
+    var('future_tolerance_hours'), or before var('earliest_valid_date'). The clock is the
+    start of the dbt invocation, so every model of one build agrees; a row from the future
+    is counted by the first build after its time has come.
+-#}
+{% macro impossible_timestamp_reason(utc_timestamp) -%}
+    {%- set hours = var('future_tolerance_hours', 24) -%}
+    {%- if hours is not number or hours is boolean or hours < 0 -%}
+        {{ exceptions.raise_compiler_error("var('future_tolerance_hours') = " ~ hours ~ " must be a number of hours of at least 0 (24 accepts rows up to a day ahead of the clock).") }}
+    {%- endif -%}
+    {%- set earliest = var('earliest_valid_date', '2000-01-01') | string -%}
+    {%- if not modules.re.match('^[0-9]{4}-[0-9]{2}-[0-9]{2}$', earliest) -%}
+        {{ exceptions.raise_compiler_error("var('earliest_valid_date') = '" ~ earliest ~ "' must be a date like 2000-01-01.") }}
+    {%- endif -%}
+    {%- set latest = run_started_at.replace(tzinfo=none) + modules.datetime.timedelta(hours=hours) -%}
+    case
+        when {{ utc_timestamp }} > cast('{{ latest.strftime("%Y-%m-%d %H:%M:%S") }}' as {{ dbt.type_timestamp() }})
+            then 'created_at_in_future'
+        when {{ utc_timestamp }} < cast('{{ earliest }} 00:00:00' as {{ dbt.type_timestamp() }})
+            then 'created_at_too_early'
+    end
+{%- endmacro %}

@@ -1,98 +1,358 @@
 {#-
-    Incremental day-grain models: every run replaces whole days, from the last processed
-    day minus var('lookback_days') on, so late rows and changed reactions inside that
-    window are picked up. `dbt run --full-refresh` rebuilds all days.
+    Exact incremental models, replaced a whole day at a time.
 
-    The strategy is the one place that knows about engines:
-      - DuckDB and PostgreSQL: delete+insert on the day column (the days in the new batch
-        are deleted, then the batch is inserted);
-      - Spark: insert_overwrite of day partitions (parquet; merge needs Delta or Iceberg).
-    Both mean "replace the days that the batch holds", so one model definition gives the
-    same rows everywhere.
+    The daily job must give exactly what `dbt build --full-refresh` gives, whatever order raw
+    rows arrive in (late, replayed, changed weeks later, dated in the future). So a run does
+    not guess a window: it compares the raw data with what this model last processed.
+
+    1. int_raw_days_fingerprinted holds, per raw table and day, the row count and a sum of row
+       hashes (raw columns, loaded_at and the validity reason, which depends on the clock).
+    2. After each build, a post-hook copies those fingerprints next to the model
+       (`<model>__processed_days`): what this model has seen.
+    3. A run's pre-hook diffs the two: the changed days, wherever in history they are. It
+       widens them by the rows that share a key with a changed day's rows (the other copies
+       of an evaluation_id or feedback_id, the other reactions of a user to a message), and
+       writes the days to rebuild to `<model>__rebuild_days`, then deletes those days from
+       the model (Spark: drops their partitions) and from its processed days, so a run that
+       dies half way is redone by the next.
+    4. The model reads all the rows of those keys, ranks them, and appends the rows of those
+       days.
+
+    A day whose row count went down, or that vanished (raw rows were deleted, or moved to
+    another day), cannot be mended key by key: every day is then rebuilt, by the same run.
+    The per-engine parts are the strategy (appended rows; Spark overwrites partitions) and
+    how a day is deleted: `delete_days`.
 -#}
 
 {#-
-    The config of an incremental model whose rows are replaced a whole day at a time.
-    With undated_rows, the model also holds rows without a day (raw rows without a
-    timestamp): every batch must include all of them, and they replace the old ones.
+    The config of an incremental model replaced by whole days. `rebuild` names what decides
+    its days (see days_to_rebuild). With undated_rows, the model also holds rows without a
+    day (raw rows without a timestamp): every run rebuilds them, in a branch of its own.
 -#}
-{% macro incremental_by_day(day_column, undated_rows=false) -%}
-    {{ return(adapter.dispatch('incremental_by_day', 'ai_performance')(day_column, undated_rows)) }}
-{%- endmacro %}
-
-{% macro default__incremental_by_day(day_column, undated_rows=false) -%}
-    {%- set config = {
-        'materialized': 'incremental',
-        'incremental_strategy': 'delete+insert',
-        'unique_key': day_column,
-        'on_schema_change': 'fail',
+{% macro incremental_by_day(day_column, rebuild, undated_rows=false) -%}
+    {%- set hooks = {
+        'pre_hook': "{{ prepare_day_rebuild('" ~ day_column ~ "', " ~ rebuild ~ ", " ~ undated_rows ~ ") }}",
+        'post_hook': "{{ remember_processed_days() }}",
     } -%}
-    {%- if undated_rows -%}
-        {#- delete+insert matches days with `=`, which never matches NULL: delete them first. -#}
-        {%- do config.update({'pre_hook': "{% if is_incremental() %}delete from {{ this }} where " ~ day_column ~ " is null{% endif %}"}) -%}
-    {%- endif -%}
+    {%- set config = adapter.dispatch('incremental_by_day_strategy', 'ai_performance')(day_column) -%}
+    {%- do config.update(hooks) -%}
     {{ return(config) }}
 {%- endmacro %}
 
-{#- The NULL day is a partition like any other: the batch overwrites it too. -#}
-{% macro spark__incremental_by_day(day_column, undated_rows=false) -%}
+{#-
+    The pre-hook has deleted the days to rebuild: the run appends them. A model that gained
+    columns (a new version of this project) takes them (contracts allow no more); its old
+    days come back through the diff, because a model without processed days rebuilds
+    every day.
+-#}
+{% macro default__incremental_by_day_strategy(day_column) -%}
+    {{ return({
+        'materialized': 'incremental',
+        'incremental_strategy': 'append',
+        'on_schema_change': 'append_new_columns',
+    }) }}
+{%- endmacro %}
+
+{#- Partitions by day; the NULL day is a partition the batch overwrites too. -#}
+{% macro spark__incremental_by_day_strategy(day_column) -%}
     {{ return({
         'materialized': 'incremental',
         'incremental_strategy': 'insert_overwrite',
         'partition_by': [day_column],
         'file_format': 'parquet',
-        'on_schema_change': 'fail',
+        'on_schema_change': 'append_new_columns',
     }) }}
 {%- endmacro %}
 
 
-{#- var('lookback_days'), checked: a whole number of at least 0. -#}
-{% macro lookback_days() -%}
-    {%- set days = var('lookback_days', 3) -%}
-    {%- if days is not number or days is boolean or days != days | int or days < 0 -%}
-        {{ exceptions.raise_compiler_error("var('lookback_days') = " ~ days ~ " must be a whole number of at least 0 (3 reprocesses the last processed day and the 3 days before it).") }}
-    {%- endif -%}
-    {{ return(days | int) }}
+{#- The side tables of an incremental model: what it processed, and what this run rebuilds. -#}
+{% macro side_relation(suffix) -%}
+    {{ return(this.incorporate(path={'identifier': this.identifier ~ '__' ~ suffix})) }}
+{%- endmacro %}
+
+
+{#- True while an incremental run of this model is being built (not in unit tests). -#}
+{% macro is_day_rebuild() -%}
+    {{ return(execute and this is not none and is_incremental()) }}
 {%- endmacro %}
 
 
 {#-
-    The first day an incremental run reprocesses: the latest `this_day_column` already in
-    this model minus var('lookback_days'). None on a first or full-refresh build, and when
-    the model is still empty.
+    A where-clause: the rows of the days this run rebuilds (every row on a full build).
 -#}
-{% macro lookback_start(this_day_column) -%}
-    {#- A unit test has no `this`: it tests the full-build SQL unless it overrides is_incremental. -#}
-    {%- if not execute or this is none or not is_incremental() -%}
-        {{ return(none) }}
-    {%- endif -%}
-    {%- set latest = run_query("select max(" ~ this_day_column ~ ") from " ~ this).columns[0].values()[0] -%}
-    {%- if latest is none -%}
-        {{ return(none) }}
-    {%- endif -%}
-    {%- set latest_day = modules.datetime.date.fromisoformat((latest | string)[:10]) -%}
-    {{ return(latest_day - modules.datetime.timedelta(days=lookback_days())) }}
-{%- endmacro %}
-
-
-{#-
-    A where-clause for an import CTE: only the rows of the days to reprocess (every row on a
-    full build). `day_column` is the upstream day; `this_day_column` names it in this model
-    when it differs. With `timestamp_column` (the UTC timestamp the day was cut from) the
-    filter also bounds the timestamp, a day earlier to allow for any time zone, so the
-    engine can skip old data without computing a date for every row. A model configured
-    with undated_rows adds its rows without a day to every batch, in a branch of its own
-    (`... where <timestamp> is null`): an `or` here would stop the engine skipping old data.
--#}
-{% macro in_lookback_window(day_column, timestamp_column=none, this_day_column=none) -%}
-    {%- set start_day = lookback_start(this_day_column or day_column) -%}
-    {%- if start_day is none -%}
-        1 = 1
+{% macro in_rebuild_days(day_column) -%}
+    {%- if is_day_rebuild() -%}
+        {{ day_column }} in (select rebuild_day from {{ side_relation('rebuild_days') }})
     {%- else -%}
-        {%- if timestamp_column -%}
-            {%- set earliest = (start_day - modules.datetime.timedelta(days=1)).isoformat() -%}
-            {{ timestamp_column }} >= cast('{{ earliest }} 00:00:00' as {{ dbt.type_timestamp() }}) and {# #}
-        {%- endif -%}
-        {{ day_column }} >= cast('{{ start_day.isoformat() }}' as date)
+        1 = 1
     {%- endif -%}
+{%- endmacro %}
+
+
+{#-
+    Where-clauses for the rows to rank again: every valid copy of an evaluation that has a
+    copy on a day to rebuild (its other copies may be on any day).
+-#}
+{% macro evaluations_to_rank(evaluations) -%}
+    {%- if is_day_rebuild() -%}
+        evaluation_id in (
+            select evaluation_id from {{ evaluations }}
+            where is_valid and {{ in_rebuild_days('evaluated_date') }}
+        )
+    {%- else -%}
+        1 = 1
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#-
+    Every valid copy of the reactions needed to rank a day's reactions: the copies of its
+    feedback_ids, and the copies of every reaction by the same users to the same messages.
+-#}
+{% macro reactions_to_rank(labelled_feedback) -%}
+    {%- if is_day_rebuild() -%}
+        feedback_id in (
+            select feedback_id from {{ labelled_feedback }}
+            where invalid_reason is null and {{ in_rebuild_days('reacted_date') }}
+            union all
+            select same_pair.feedback_id
+            from {{ labelled_feedback }} as same_pair
+            inner join (
+                select distinct message_id, user_id from {{ labelled_feedback }}
+                where invalid_reason is null and {{ in_rebuild_days('reacted_date') }}
+            ) as day_pairs
+                on
+                    same_pair.message_id = day_pairs.message_id
+                    and same_pair.user_id = day_pairs.user_id
+            where same_pair.invalid_reason is null
+        )
+    {%- else -%}
+        1 = 1
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#-
+    The changed days of one raw table since this model last processed it: days whose rows
+    differ, and days that are gone. When a day lost rows, a key may have lost a copy
+    anywhere: then every day counts as changed.
+-#}
+{% macro changed_days(source_table) -%}
+    {%- set current = ref('int_raw_days_fingerprinted') -%}
+    {%- set processed = adapter.get_relation(this.database, this.schema, this.identifier ~ '__processed_days') -%}
+    {%- if processed is none -%}
+        select source_day from {{ current }} where source_table = '{{ source_table }}'
+    {%- else -%}
+        {%- set shrunk -%}
+            exists (
+                select 1 from {{ processed }} as processed_days
+                left join {{ current }} as current_days
+                    on
+                        processed_days.source_table = current_days.source_table
+                        and processed_days.source_day = current_days.source_day
+                where
+                    processed_days.source_table = '{{ source_table }}'
+                    and (current_days.row_count is null or current_days.row_count < processed_days.row_count)
+            )
+        {%- endset -%}
+        select current_days.source_day
+        from {{ current }} as current_days
+        where
+            current_days.source_table = '{{ source_table }}'
+            and (
+                not exists (
+                    select 1 from {{ processed }} as processed_days
+                    where
+                        processed_days.source_table = current_days.source_table
+                        and processed_days.source_day = current_days.source_day
+                        and processed_days.row_count = current_days.row_count
+                        and processed_days.row_fingerprint = current_days.row_fingerprint
+                )
+                or {{ shrunk }}
+            )
+        union all
+        select processed_days.source_day
+        from {{ processed }} as processed_days
+        where
+            processed_days.source_table = '{{ source_table }}'
+            and not exists (
+                select 1 from {{ current }} as current_days
+                where
+                    current_days.source_table = processed_days.source_table
+                    and current_days.source_day = processed_days.source_day
+            )
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#-
+    The days to rebuild, as a query of one column (rebuild_day), for what the model holds.
+    Keys are taken from every row of a changed day, valid or not (a row that became invalid
+    no longer competes with its other copies):
+      - evaluations: the changed days of conversation_evaluation, and every day with a copy
+        of an evaluation_id found on them;
+      - reactions: the changed days of feedback_log, and every day with a copy of a
+        feedback_id found on them, or with a reaction by the same user to the same message
+        as any copy of those;
+      - rejected: the changed days of both tables (a rejection concerns its own row only);
+      - messages: the days of reactions to the messages of conversation_log's changed days
+        (a reaction's model version is its message's).
+-#}
+{% macro days_to_rebuild(rebuild) -%}
+    {%- set parts = [] -%}
+    {%- if 'evaluations' in rebuild -%}
+        {%- set evaluations = ref('stg_conversation_evaluation') -%}
+        {%- do parts.append(changed_days('conversation_evaluation')) -%}
+        {%- do parts.append(
+            "select evaluated_date from " ~ evaluations ~ " where evaluation_id in ("
+            ~ "select evaluation_id from " ~ evaluations
+            ~ " where evaluated_date in (" ~ changed_days('conversation_evaluation') ~ "))"
+        ) -%}
+    {%- endif -%}
+    {%- if 'reactions' in rebuild -%}
+        {%- set feedback = ref('int_feedback_labelled') -%}
+        {%- set changed_ids -%}
+            select feedback_id from {{ feedback }}
+            where reacted_date in ({{ changed_days('feedback_log') }})
+        {%- endset -%}
+        {%- do parts.append(changed_days('feedback_log')) -%}
+        {%- do parts.append("select reacted_date from " ~ feedback ~ " where feedback_id in (" ~ changed_ids ~ ")") -%}
+        {%- set same_pairs -%}
+            select same_pair.reacted_date
+            from {{ feedback }} as same_pair
+            inner join (
+                select distinct message_id, user_id from {{ feedback }}
+                where feedback_id in ({{ changed_ids }})
+            ) as changed_pairs
+                on
+                    same_pair.message_id = changed_pairs.message_id
+                    and same_pair.user_id = changed_pairs.user_id
+        {%- endset -%}
+        {%- do parts.append(same_pairs) -%}
+    {%- endif -%}
+    {%- if 'rejected' in rebuild -%}
+        {%- do parts.append(changed_days('conversation_evaluation')) -%}
+        {%- do parts.append(changed_days('feedback_log')) -%}
+    {%- endif -%}
+    {%- if 'messages' in rebuild -%}
+        {%- set feedback = ref('int_feedback_labelled') -%}
+        {%- set messages = ref('stg_conversation_log') -%}
+        {%- do parts.append(
+            "select reacted_date from " ~ feedback ~ " where message_id in ("
+            ~ "select message_id from " ~ messages ~ " where responded_date in ("
+            ~ changed_days('conversation_log') ~ "))"
+        ) -%}
+    {%- endif -%}
+    select distinct rebuild_day from (
+        {%- for part in parts %}
+        {{ part }}
+        {%- if not loop.last %}
+        union all
+        {%- endif %}
+        {%- endfor %}
+    ) as days (rebuild_day)
+    where rebuild_day is not null
+{%- endmacro %}
+
+
+{#-
+    The pre-hook: on an incremental run, write the days to rebuild and delete them (from the
+    model and from its processed days). Statements run here, in the model's transaction.
+-#}
+{% macro prepare_day_rebuild(day_column, rebuild, undated_rows=false) -%}
+    {%- if is_day_rebuild() -%}
+        {%- set rebuild_days = side_relation('rebuild_days') -%}
+        {%- set processed = adapter.get_relation(this.database, this.schema, this.identifier ~ '__processed_days') -%}
+        {%- do replace_side_table(rebuild_days, days_to_rebuild(rebuild)) -%}
+        {%- if processed is not none -%}
+            {%- do delete_days(processed, 'source_day', rebuild_days, false) -%}
+        {%- endif -%}
+        {%- do delete_days(this, day_column, rebuild_days, undated_rows) -%}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- The post-hook: the raw days this build has processed. -#}
+{% macro remember_processed_days() -%}
+    {%- if execute and this is not none -%}
+        {%- do replace_side_table(
+            side_relation('processed_days'),
+            "select source_table, source_day, row_count, row_fingerprint from " ~ ref('int_raw_days_fingerprinted')
+        ) -%}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- A small table of the model's own, replaced. -#}
+{% macro replace_side_table(relation, sql) -%}
+    {%- do run_query("drop table if exists " ~ relation) -%}
+    {%- do run_query(adapter.dispatch('create_side_table', 'ai_performance')(relation, sql)) -%}
+{%- endmacro %}
+
+{% macro default__create_side_table(relation, sql) -%}
+    create table {{ relation }} as {{ sql }}
+{%- endmacro %}
+
+{% macro spark__create_side_table(relation, sql) -%}
+    create table {{ relation }} using parquet as {{ sql }}
+{%- endmacro %}
+
+
+{#- Delete the rows of the days listed in `days` (and, with undated_rows, the NULL day). -#}
+{% macro delete_days(relation, day_column, days, undated_rows) -%}
+    {{ return(adapter.dispatch('delete_days', 'ai_performance')(relation, day_column, days, undated_rows)) }}
+{%- endmacro %}
+
+{% macro default__delete_days(relation, day_column, days, undated_rows) -%}
+    {%- do run_query(
+        "delete from " ~ relation ~ " where " ~ day_column ~ " in (select rebuild_day from " ~ days ~ ")"
+        ~ (" or " ~ day_column ~ " is null" if undated_rows else "")
+    ) -%}
+{%- endmacro %}
+
+{#-
+    Parquet tables take no DELETE: drop the day partitions (the NULL day is overwritten by
+    the batch). The processed days are a small table, rewritten without those days.
+-#}
+{% macro spark__delete_days(relation, day_column, days, undated_rows) -%}
+    {%- set listed = run_query("select rebuild_day from " ~ days).columns[0].values() -%}
+    {%- if relation.identifier.endswith('__processed_days') -%}
+        {%- set kept = relation.incorporate(path={'identifier': relation.identifier ~ '_kept'}) -%}
+        {%- do replace_side_table(kept, "select * from " ~ relation ~ " where source_day not in (select rebuild_day from " ~ days ~ ")") -%}
+        {%- do replace_side_table(relation, "select * from " ~ kept) -%}
+        {%- do run_query("drop table if exists " ~ kept) -%}
+    {%- elif listed | length > 0 -%}
+        {%- for batch in listed | batch(200) -%}
+            {%- set partitions = [] -%}
+            {%- for day in batch -%}
+                {%- do partitions.append("partition (" ~ day_column ~ " = date'" ~ (day | string)[:10] ~ "')") -%}
+            {%- endfor -%}
+            {%- do run_query("alter table " ~ relation ~ " drop if exists " ~ partitions | join(', ')) -%}
+        {%- endfor -%}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#-
+    A hash of one row's values, as a whole number below 1000000007, so that a day's sum of
+    them fits any engine's bigint. Only compared with itself on the same engine.
+-#}
+{% macro row_fingerprint(columns) -%}
+    {{ return(adapter.dispatch('row_fingerprint', 'ai_performance')(columns)) }}
+{%- endmacro %}
+
+{% macro default__row_fingerprint(columns) -%}
+    {%- set values = [] -%}
+    {%- for column in columns -%}
+        {%- do values.append("coalesce(cast(" ~ column ~ " as " ~ dbt.type_string() ~ "), '<null>')") -%}
+    {%- endfor -%}
+    mod(hashtextextended({{ values | join(" || '|' || ") }}, 0), 1000000007)
+{%- endmacro %}
+
+{% macro duckdb__row_fingerprint(columns) -%}
+    cast(hash({{ columns | join(', ') }}) % 1000000007 as bigint)
+{%- endmacro %}
+
+{% macro spark__row_fingerprint(columns) -%}
+    pmod(xxhash64({{ columns | join(', ') }}), 1000000007)
 {%- endmacro %}

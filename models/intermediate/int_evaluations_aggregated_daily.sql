@@ -4,16 +4,16 @@
 -- (macros/deduplication.sql), not read back from that row-level table: the weekly figures
 -- need only these sums, and writing every row first costs several times the ranking
 -- itself (docs/performance.md).
-{{ config(**incremental_by_day('evaluated_date')) }}
+{{ config(**incremental_by_day('evaluated_date', ['evaluations'])) }}
+-- depends_on: {{ ref('int_raw_days_fingerprinted') }}
 
 with evaluations as (
     select * from {{ ref('stg_conversation_evaluation') }}
-    where {{ in_lookback_window('evaluated_date', 'evaluated_at') }}
 ),
 
 valid_evaluations as (
     select * from evaluations
-    where is_valid
+    where is_valid and {{ evaluations_to_rank(ref('stg_conversation_evaluation')) }}
 ),
 
 ranked as (
@@ -29,7 +29,7 @@ ranked as (
 
 deduplicated as (
     select * from ranked
-    where copy_rank = 1
+    where copy_rank = 1 and {{ in_rebuild_days('evaluated_date') }}
 ),
 
 final as (

@@ -1,16 +1,17 @@
 -- Valid evaluations, each copy ranked within its evaluation_id: raw delivery is
 -- at-least-once, so the same evaluation may arrive more than once (macros/deduplication.sql).
--- Incremental: a run re-ranks the days of the lookback window (macros/incremental.sql).
-{{ config(**incremental_by_day('evaluated_date')) }}
+-- Incremental: a run ranks again the days whose raw rows changed, and every copy of their
+-- evaluations wherever it lies (macros/incremental.sql).
+{{ config(**incremental_by_day('evaluated_date', ['evaluations'])) }}
+-- depends_on: {{ ref('int_raw_days_fingerprinted') }}
 
 with evaluations as (
     select * from {{ ref('stg_conversation_evaluation') }}
-    where {{ in_lookback_window('evaluated_date', 'evaluated_at') }}
 ),
 
 valid_evaluations as (
     select * from evaluations
-    where is_valid
+    where is_valid and {{ evaluations_to_rank(ref('stg_conversation_evaluation')) }}
 ),
 
 ranked as (
@@ -22,6 +23,7 @@ ranked as (
 
 final as (
     select * from ranked
+    where {{ in_rebuild_days('evaluated_date') }}
 )
 
 select * from final

@@ -22,6 +22,8 @@ final as (
         case
             when feedback_id is null then 'null_feedback_id'
             when reacted_at is null then 'null_created_at'
+            when {{ impossible_timestamp_reason('reacted_at') }} is not null
+                then {{ impossible_timestamp_reason('reacted_at') }}
             when label is null then 'unknown_feedback_label'
         end as invalid_reason
     from labelled

@@ -2,17 +2,18 @@
 -- delivery), then each distinct reaction within (message_id, user_id), newest first,
 -- because a user who changes their mind counts once, with their latest reaction
 -- (macros/deduplication.sql).
--- Incremental: a run re-ranks the days of the lookback window (macros/incremental.sql).
-{{ config(**incremental_by_day('reacted_date')) }}
+-- Incremental: a run ranks again the days whose raw rows changed, with every copy and every
+-- reaction of the same users to the same messages, wherever it lies (macros/incremental.sql).
+{{ config(**incremental_by_day('reacted_date', ['reactions'])) }}
+-- depends_on: {{ ref('int_raw_days_fingerprinted') }}
 
 with labelled_feedback as (
     select * from {{ ref('int_feedback_labelled') }}
-    where {{ in_lookback_window('reacted_date', 'reacted_at') }}
 ),
 
 valid_feedback as (
     select * from labelled_feedback
-    where invalid_reason is null
+    where invalid_reason is null and {{ reactions_to_rank(ref('int_feedback_labelled')) }}
 ),
 
 copies_ranked as (
@@ -61,6 +62,7 @@ final as (
         copy_rank,
         reaction_rank
     from all_copies
+    where {{ in_rebuild_days('reacted_date') }}
 )
 
 select * from final

@@ -2,16 +2,16 @@
 -- latest reaction. Ranked straight from the labelled feedback with the rules of
 -- int_feedback_reactions_ranked (macros/deduplication.sql), not read back from that
 -- row-level table, for the reason in int_evaluations_aggregated_daily.
-{{ config(**incremental_by_day('reacted_date')) }}
+{{ config(**incremental_by_day('reacted_date', ['reactions'])) }}
+-- depends_on: {{ ref('int_raw_days_fingerprinted') }}
 
 with labelled_feedback as (
     select * from {{ ref('int_feedback_labelled') }}
-    where {{ in_lookback_window('reacted_date', 'reacted_at') }}
 ),
 
 valid_feedback as (
     select * from labelled_feedback
-    where invalid_reason is null
+    where invalid_reason is null and {{ reactions_to_rank(ref('int_feedback_labelled')) }}
 ),
 
 copies_ranked as (
@@ -41,7 +41,7 @@ reactions_ranked as (
 
 latest_reactions as (
     select * from reactions_ranked
-    where reaction_rank = 1
+    where reaction_rank = 1 and {{ in_rebuild_days('reacted_date') }}
 ),
 
 final as (

@@ -1,17 +1,21 @@
 -- Additive daily aggregates per segment, in long form: by model version (evaluations
 -- and reactions) and by evaluator (evaluations only: a reaction has no evaluator).
 -- A reaction belongs to the model version of the message it reacts to.
--- Incremental by day like the other daily aggregates (macros/incremental.sql).
-{{ config(**incremental_by_day('segment_date')) }}
+-- Incremental by day like the other daily aggregates (macros/incremental.sql); a day is also
+-- rebuilt when a message its reactions refer to arrives or changes in conversation_log.
+{{ config(**incremental_by_day('segment_date', ['evaluations', 'reactions', 'messages'])) }}
+-- depends_on: {{ ref('int_raw_days_fingerprinted') }}
+-- depends_on: {{ ref('stg_conversation_evaluation') }}
+-- depends_on: {{ ref('int_feedback_labelled') }}
 
 with evaluations as (
     select * from {{ ref('int_evaluations_deduplicated') }}
-    where {{ in_lookback_window('evaluated_date', this_day_column='segment_date') }}
+    where {{ in_rebuild_days('evaluated_date') }}
 ),
 
 reactions as (
     select * from {{ ref('int_feedback_latest_reactions') }}
-    where {{ in_lookback_window('reacted_date', this_day_column='segment_date') }}
+    where {{ in_rebuild_days('reacted_date') }}
 ),
 
 conversation_log as (

@@ -1,8 +1,7 @@
-{{ config(**incremental_by_day('feedback_date')) }}
+-- A table rebuilt from the incremental daily aggregates: one row a day, cheap to rewrite.
 
 with daily_reactions as (
     select * from {{ ref('int_reactions_aggregated_daily') }}
-    where {{ in_lookback_window('reacted_date', this_day_column='feedback_date') }}
 ),
 
 final as (

@@ -1,8 +1,7 @@
-{{ config(**incremental_by_day('score_date')) }}
+-- A table rebuilt from the incremental daily aggregates: one row a day, cheap to rewrite.
 
 with daily_evaluations as (
     select * from {{ ref('int_evaluations_aggregated_daily') }}
-    where {{ in_lookback_window('evaluated_date', this_day_column='score_date') }}
 ),
 
 final as (

@@ -1,6 +1,9 @@
--- Incremental by day; the rows of undated raw rows (quality_date NULL) are rebuilt with
--- every batch.
-{{ config(**incremental_by_day('quality_date', undated_rows=true)) }}
+-- Incremental by day: a run rebuilds the days whose raw rows changed or whose duplicates and
+-- superseded reactions moved, and the undated raw rows (quality_date NULL).
+{{ config(**incremental_by_day('quality_date', ['rejected', 'evaluations', 'reactions'], undated_rows=true)) }}
+-- depends_on: {{ ref('int_raw_days_fingerprinted') }}
+-- depends_on: {{ ref('stg_conversation_evaluation') }}
+-- depends_on: {{ ref('int_feedback_labelled') }}
 
 with data_quality_events as (
     select * from {{ ref('int_data_quality_events') }}
@@ -10,7 +13,7 @@ dated_events as (
     select * from data_quality_events
     where
         occurred_at is not null
-        and {{ in_lookback_window('occurred_date', 'occurred_at', this_day_column='quality_date') }}
+        and {{ in_rebuild_days('occurred_date') }}
 ),
 
 undated_events as (

@@ -1,6 +1,7 @@
--- Incremental by day (rows without a timestamp are rebuilt with every batch), so the
--- daily job does not rescan every rejected row of history.
-{{ config(**incremental_by_day('occurred_date', undated_rows=true)) }}
+-- Incremental by day: a run rebuilds the days whose raw rows changed, and the rows without
+-- a timestamp (macros/incremental.sql).
+{{ config(**incremental_by_day('occurred_date', ['rejected'], undated_rows=true)) }}
+-- depends_on: {{ ref('int_raw_days_fingerprinted') }}
 
 with rejected_rows as (
     select * from {{ ref('int_rejected_rows') }}
@@ -8,7 +9,7 @@ with rejected_rows as (
 
 dated_rows as (
     select * from rejected_rows
-    where occurred_at is not null and {{ in_lookback_window('occurred_date', 'occurred_at') }}
+    where occurred_at is not null and {{ in_rebuild_days('occurred_date') }}
 ),
 
 undated_rows as (

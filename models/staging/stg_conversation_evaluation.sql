@@ -4,7 +4,7 @@ with source as (
 
 renamed as (
     select
-        cast(evaluation_id as {{ dbt.type_string() }}) as evaluation_id,
+        {{ blank_as_null('cast(evaluation_id as ' ~ dbt.type_string() ~ ')') }} as evaluation_id,
         cast(conversation_id as {{ dbt.type_string() }}) as conversation_id,
         cast(message_id as {{ dbt.type_string() }}) as message_id,
         cast(created_at as {{ dbt.type_timestamp() }}) as evaluated_at,
@@ -13,7 +13,8 @@ renamed as (
         cast(consistency as {{ type_double() }}) as consistency_raw,
         cast(emotion_match as {{ type_double() }}) as emotion_match_raw,
         lower(trim(cast(evaluator as {{ dbt.type_string() }}))) as evaluator,
-        trim(cast(model_version as {{ dbt.type_string() }})) as model_version
+        trim(cast(model_version as {{ dbt.type_string() }})) as model_version,
+        {{ loaded_at(source('raw', 'conversation_evaluation')) }} as loaded_at
     from source
 ),
 
@@ -36,9 +37,12 @@ validated as (
         ) as has_dimension_out_of_range,
         evaluator,
         model_version,
+        loaded_at,
         case
             when evaluation_id is null then 'null_evaluation_id'
             when evaluated_at is null then 'null_created_at'
+            when {{ impossible_timestamp_reason('evaluated_at') }} is not null
+                then {{ impossible_timestamp_reason('evaluated_at') }}
             when score is null then 'null_score'
             when not score between 0 and 10 then 'score_out_of_range'
         end as invalid_reason

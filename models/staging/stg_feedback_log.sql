@@ -4,12 +4,13 @@ with source as (
 
 renamed as (
     select
-        cast(feedback_id as {{ dbt.type_string() }}) as feedback_id,
+        {{ blank_as_null('cast(feedback_id as ' ~ dbt.type_string() ~ ')') }} as feedback_id,
         cast(conversation_id as {{ dbt.type_string() }}) as conversation_id,
-        cast(message_id as {{ dbt.type_string() }}) as message_id,
-        cast(user_id as {{ dbt.type_string() }}) as user_id,
+        {{ blank_as_null('cast(message_id as ' ~ dbt.type_string() ~ ')') }} as message_id,
+        {{ blank_as_null('cast(user_id as ' ~ dbt.type_string() ~ ')') }} as user_id,
         cast(created_at as {{ dbt.type_timestamp() }}) as reacted_at,
-        cast(feedback as {{ dbt.type_string() }}) as raw_label
+        cast(feedback as {{ dbt.type_string() }}) as raw_label,
+        {{ loaded_at(source('raw', 'feedback_log')) }} as loaded_at
     from source
 ),
 
@@ -23,7 +24,8 @@ final as (
         {{ to_report_date('reacted_at') }} as reacted_date,
         raw_label,
         -- The key into the feedback_label_map seed.
-        lower(trim(raw_label)) as normalized_label
+        {{ normalize_label('raw_label') }} as normalized_label,
+        loaded_at
     from renamed
 )
 
