@@ -7,7 +7,10 @@ hold back the last day, then measure in one run:
 - `dbt build` and `dbt run --full-refresh`: wall time (dbt start-up included) and the
   model times from run_results.json (all models, and the daily job's: all but the tuning
   datasets); then the models weekly_performance depends on, rebuilt one at a time;
-- the held-back day appended, then the daily job `dbt run --exclude tag:tuning`;
+- a realistic day delivered, then the daily job `dbt run --exclude tag:tuning`: the
+  held-back day, about 1% of a day's rows arriving late by up to 30 days, about 1% of a
+  day's reactions changed (users who change their mind on reactions up to 30 days old),
+  and a replay of a few old evaluations (0.1% of a day);
 - bench/floor_weekly.sql: the same weekly figures straight from raw, hand-written;
 - on DuckDB, the week-13 pandas approach (bench/pandas_baseline.py) and the peak memory
   of it and of `python -m reporter preview`.
@@ -111,6 +114,41 @@ def profile(engine: str, root: Path) -> dict[str, Any]:
 
 def ts(day: dt.date) -> str:
     return f"cast('{day.isoformat()} 00:00:00' as timestamp)"
+
+
+ID_COLUMN = {"conversation_log": "message_id", "conversation_evaluation": "evaluation_id",
+             "feedback_log": "feedback_id"}  # fmt: skip
+
+
+def arrives_late(table: str) -> str:
+    """About 3 in 10,000 rows of the last 30 days (about 1% of a day): held back, then
+    delivered with the new day."""
+    recent = f"created_at >= {ts(END - dt.timedelta(days=30))} and created_at < {ts(END)}"
+    ids = " or ".join(f"{ID_COLUMN[table]} like '%{tail}'" for tail in ("2170", "3170", "4170"))
+    return f"({recent} and ({ids}))"
+
+
+def realistic_day() -> list[str]:
+    """The held-back day and its late rows, changed reactions and replayed copies."""
+    full_feedback = (
+        "select feedback_id || 'c', conversation_id, message_id, "
+        f"{ts(END)} + interval '1' hour, "
+        "case when lower(feedback) like '%dis%' then 'like' else 'dislike' end, user_id "
+        f"from {FULL}.feedback_log where created_at >= {ts(END - dt.timedelta(days=30))} "
+        "and created_at < "
+        + ts(END)
+        + " and ("
+        + " or ".join(f"feedback_id like '%{tail}'" for tail in ("5310", "6310", "7310", "8310"))
+        + ")"
+    )
+    return [
+        *[f"insert into {RAW}.{t} select * from {FULL}.{t} "
+          f"where coalesce(created_at >= {ts(END)}, false) or {arrives_late(t)}"
+          for t in RAW_TABLES],
+        f"insert into {RAW}.feedback_log {full_feedback}",
+        f"insert into {RAW}.conversation_evaluation select * from {FULL}.conversation_evaluation "
+        "where evaluation_id like '%99999' or evaluation_id like '%49999'",
+    ]  # fmt: skip
 
 
 def worker(request: dict[str, Any]) -> dict[str, Any]:
@@ -234,7 +272,8 @@ def run_case(engine: str, size: int, out: Path) -> Result:
         f"create schema if not exists {RAW}",
         *[f"drop table if exists {RAW}.{t}" for t in RAW_TABLES],
         *[f"create table {RAW}.{t} as select * from {FULL}.{t} "
-          f"where not coalesce(created_at >= {ts(END)}, false)" for t in RAW_TABLES],
+          f"where not coalesce(created_at >= {ts(END)} or {arrives_late(t)}, false)"
+          for t in RAW_TABLES],
     ]  # fmt: skip
     print(f"[{engine} {size:,}] generating {spec.days} days", flush=True)
     counts = warehouse(engine, root, spec=spec, statements=held_back)["counts"]
@@ -261,8 +300,7 @@ def run_case(engine: str, size: int, out: Path) -> Result:
     result.full_models_weekly_s = sum(t for m, t in times.items() if m in lineage)
     result.model_times.update({f"weekly:{m}": t for m, t in times.items()})
 
-    append = [f"insert into {RAW}.{t} select * from {FULL}.{t} where created_at >= {ts(END)}"
-              for t in RAW_TABLES]  # fmt: skip
+    append = realistic_day()
     floor_sql = (
         (PROJECT_DIR / "bench" / "floor_weekly.sql")
         .read_text()
@@ -270,7 +308,7 @@ def run_case(engine: str, size: int, out: Path) -> Result:
     )
     if engine == "spark":
         floor_sql = floor_sql.replace("double precision", "double")
-    print(f"[{engine} {size:,}] floor query, then one more day", flush=True)
+    print(f"[{engine} {size:,}] floor query, then a realistic day", flush=True)
     floor = warehouse(engine, root, timed_query=floor_sql)
     result.floor_s = floor["seconds"]
     warehouse(engine, root, statements=append)

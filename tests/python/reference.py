@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import re
+import unicodedata
 from pathlib import Path
 
 import pandas as pd
@@ -22,6 +24,38 @@ def label_map(path: Path = LABELS_CSV) -> dict[str, str]:
         return {row["raw_label"]: row["label"] for row in csv.DictReader(handle)}
 
 
+def label_key(value: object) -> str | None:
+    """NFKC, no whitespace, no emoji modifiers (skin tones, variation selector), lower case."""
+    if not isinstance(value, str):
+        return None
+    text = unicodedata.normalize("NFKC", value)
+    text = re.sub(r"[\s\U0001F3FB-\U0001F3FF\uFE0F]", "", text)
+    return text.lower()
+
+
+def labels_of(feedback: pd.Series) -> pd.Series:
+    labels = label_map()
+    return feedback.map(lambda value: labels.get(label_key(value)))
+
+
+def blank_ids_as_null(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
+    frame = frame.copy()
+    for column in columns:
+        frame[column] = frame[column].map(
+            lambda value: None if isinstance(value, str) and not value.strip() else value
+        )
+    return frame
+
+
+def possible(created_at: pd.Series, tolerance_hours: float = 24) -> pd.Series:
+    """True where a timestamp is neither before 2000 nor beyond now + the tolerance."""
+    stamps = pd.to_datetime(created_at)
+    latest = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None) + dt.timedelta(
+        hours=tolerance_hours
+    )
+    return stamps.notna() & (stamps >= pd.Timestamp("2000-01-01")) & (stamps <= latest)
+
+
 def to_local_date(timestamps: pd.Series, timezone: str) -> pd.Series:
     stamps = pd.to_datetime(timestamps)
     if timezone != "UTC":
@@ -30,11 +64,11 @@ def to_local_date(timestamps: pd.Series, timezone: str) -> pd.Series:
 
 
 def clean_evaluations(raw: pd.DataFrame, timezone: str = "UTC") -> pd.DataFrame:
-    frame = raw.copy()
+    frame = blank_ids_as_null(raw, "evaluation_id")
     frame["score"] = pd.to_numeric(frame["score"]).astype(float)
     valid = (
         frame["evaluation_id"].notna()
-        & frame["created_at"].notna()
+        & possible(frame["created_at"])
         & frame["score"].notna()
         & frame["score"].between(0, 10)
     )
@@ -48,12 +82,9 @@ def clean_evaluations(raw: pd.DataFrame, timezone: str = "UTC") -> pd.DataFrame:
 
 
 def clean_feedback(raw: pd.DataFrame, timezone: str = "UTC") -> pd.DataFrame:
-    labels = label_map()
-    frame = raw.copy()
-    frame["label"] = frame["feedback"].map(
-        lambda value: labels.get(value.strip(" ").lower()) if isinstance(value, str) else None
-    )
-    valid = frame["feedback_id"].notna() & frame["created_at"].notna() & frame["label"].notna()
+    frame = blank_ids_as_null(raw, "feedback_id", "message_id", "user_id")
+    frame["label"] = labels_of(frame["feedback"])
+    valid = frame["feedback_id"].notna() & possible(frame["created_at"]) & frame["label"].notna()
     frame = frame[valid].sort_values(["created_at", "feedback_id"], ascending=False)
     frame = frame.drop_duplicates("feedback_id", keep="first")
     matchable = frame["message_id"].notna() & frame["user_id"].notna()
@@ -65,19 +96,18 @@ def clean_feedback(raw: pd.DataFrame, timezone: str = "UTC") -> pd.DataFrame:
 
 def rejected_timestamps(raw_evaluations: pd.DataFrame, raw_feedback: pd.DataFrame) -> pd.Series:
     """The created_at of every rejected raw row (NaT where it is missing)."""
-    labels = label_map()
+    raw_evaluations = blank_ids_as_null(raw_evaluations, "evaluation_id")
+    raw_feedback = blank_ids_as_null(raw_feedback, "feedback_id")
     score = pd.to_numeric(raw_evaluations["score"]).astype(float)
     bad_evaluations = raw_evaluations[
         raw_evaluations["evaluation_id"].isna()
-        | raw_evaluations["created_at"].isna()
+        | ~possible(raw_evaluations["created_at"])
         | score.isna()
         | ~score.between(0, 10)
     ]
-    label = raw_feedback["feedback"].map(
-        lambda value: labels.get(value.strip(" ").lower()) if isinstance(value, str) else None
-    )
+    label = labels_of(raw_feedback["feedback"])
     bad_feedback = raw_feedback[
-        raw_feedback["feedback_id"].isna() | raw_feedback["created_at"].isna() | label.isna()
+        raw_feedback["feedback_id"].isna() | ~possible(raw_feedback["created_at"]) | label.isna()
     ]
     return pd.concat([bad_evaluations["created_at"], bad_feedback["created_at"]])
 

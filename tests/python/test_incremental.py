@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import time
 from pathlib import Path
 
 from incremental_support import (
@@ -167,3 +168,39 @@ def test_an_incremental_run_equals_a_full_refresh(make_warehouse, every_engine):
         return sum(row["occurred_date"] is None for row in snap["quarantined_rows"])
 
     assert undated(incremental) > undated(before) > 0
+
+
+def test_a_row_from_the_future_counts_once_its_time_has_come(make_warehouse):
+    """Quarantined while ahead of the clock; the first daily job after its time counts it."""
+    from incremental_support import create_raw_tables, insert_rows
+
+    warehouse = make_warehouse("duckdb", future_tolerance_hours=0)
+    create_raw_tables(warehouse, with_loaded_at=True)
+    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
+    soon = now + dt.timedelta(seconds=20)  # ahead of the first build's clock
+    row = {"conversation_id": "c1", "message_id": "m1", "accuracy": None, "consistency": None,
+           "emotion_match": None, "evaluator": "human", "model_version": "v1"}  # fmt: skip
+    insert_rows(
+        warehouse,
+        "conversation_evaluation",
+        [
+            {**row, "evaluation_id": "now", "created_at": now, "score": 6.0},
+            {**row, "evaluation_id": "soon", "created_at": soon, "score": 8.0},
+        ],
+        loaded_at=now,
+    )
+    warehouse.dbt("build", "--exclude", "tag:tuning", "--exclude-resource-type", "unit_test")
+
+    def counted() -> tuple[set[str], int]:
+        reasons = {row["reason"] for row in warehouse.mart("quarantined_rows")}
+        return reasons, sum(row["eval_count"] for row in warehouse.mart("daily_scores"))
+
+    assert counted() == ({"created_at_in_future"}, 1)
+
+    while dt.datetime.now(dt.timezone.utc).replace(tzinfo=None) <= soon:
+        time.sleep(0.5)
+    daily_job(warehouse)
+    assert counted() == (set(), 2)
+    incremental = snapshot(warehouse)
+    full_refresh(warehouse)
+    assert_same_tables(incremental, snapshot(warehouse))
