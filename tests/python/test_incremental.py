@@ -204,3 +204,46 @@ def test_a_row_from_the_future_counts_once_its_time_has_come(make_warehouse):
     incremental = snapshot(warehouse)
     full_refresh(warehouse)
     assert_same_tables(incremental, snapshot(warehouse))
+
+
+def test_a_day_rebuilt_for_a_neighbour_ranks_its_rows_with_all_their_copies(make_warehouse):
+    """A day is rebuilt because a copy of one of its rows arrived elsewhere; its other rows
+    have copies (and newer reactions) on days that are not rebuilt, and must still lose."""
+    from incremental_support import create_raw_tables, insert_rows
+
+    warehouse = make_warehouse("duckdb", as_of_date="2026-02-23")
+    create_raw_tables(warehouse, with_loaded_at=False)
+    day = {n: dt.datetime(2026, 2, n, 10) for n in (2, 5, 9)}
+    evaluation = {"conversation_id": "c1", "message_id": "m1", "score": 5.0, "accuracy": None,
+                  "consistency": None, "emotion_match": None, "evaluator": "human",
+                  "model_version": "v1"}  # fmt: skip
+
+    def react(feedback_id: str, user: str, when: dt.datetime, label: str = "like") -> dict:
+        return {"feedback_id": feedback_id, "conversation_id": "c1", "message_id": "m" + user,
+                "user_id": user, "created_at": when, "feedback": label}  # fmt: skip
+
+    insert_rows(warehouse, "conversation_evaluation", [
+        {**evaluation, "evaluation_id": "e1", "created_at": day[2]},
+        {**evaluation, "evaluation_id": "e5", "created_at": day[2]},
+        {**evaluation, "evaluation_id": "e5", "created_at": day[5], "score": 9.0},
+    ], None)  # fmt: skip
+    insert_rows(warehouse, "feedback_log", [
+        react("f1", "u1", day[2]), react("f5", "u5", day[2]), react("f6", "u5", day[5], "dislike"),
+    ], None)  # fmt: skip
+    daily_job(warehouse)
+
+    # Day 9: a newer copy of e1 and a newer reaction of u1 to m1 pull day 2 in.
+    insert_rows(warehouse, "conversation_evaluation", [
+        {**evaluation, "evaluation_id": "e1", "created_at": day[9], "score": 7.0},
+    ], None)  # fmt: skip
+    insert_rows(warehouse, "feedback_log", [react("f7", "u1", day[9])], None)
+    daily_job(warehouse)
+    incremental = snapshot(warehouse)
+    counts = {row["score_date"]: row["eval_count"] for row in incremental["daily_scores"]}
+    assert counts == {dt.date(2026, 2, 5): 1, dt.date(2026, 2, 9): 1}
+    feedback = {
+        row["feedback_date"]: row["feedback_count"] for row in incremental["daily_feedback"]
+    }
+    assert feedback == {dt.date(2026, 2, 5): 1, dt.date(2026, 2, 9): 1}
+    full_refresh(warehouse)
+    assert_same_tables(incremental, snapshot(warehouse))
