@@ -78,6 +78,51 @@ def read_segments(config: WarehouseConfig, week_start: dt.date) -> list[SegmentF
     ]
 
 
+@dataclass(frozen=True)
+class SegmentWeek:
+    """One row of `weekly_segment_performance`, for the dashboard's per-segment view."""
+
+    week_start: dt.date
+    week_label: str
+    segment_type: str
+    segment_value: str
+    eval_count: int
+    avg_score: float | None
+    avg_score_ci_low: float | None
+    avg_score_ci_high: float | None
+    prev_eval_count: int
+    score_change: float | None
+    score_change_ci_low: float | None
+    score_change_ci_high: float | None
+    score_change_significant: bool
+    feedback_count: int
+    like_ratio: float | None
+    like_ratio_change_pp: float | None
+    like_ratio_change_significant: bool
+    is_low_volume: bool
+    same_rows_as_model_version: str | None
+
+
+_SEGMENT_WEEK_INTS = {"eval_count", "prev_eval_count", "feedback_count"}
+
+
+def read_segment_weeks(config: WarehouseConfig) -> list[SegmentWeek]:
+    """Every row of weekly_segment_performance, by week, then segment."""
+    names = [field.name for field in fields(SegmentWeek)]
+    rows = fetch_all(
+        config,
+        f"select {', '.join(names)} from {config.relation('weekly_segment_performance')} "
+        "order by week_start, segment_type, segment_value",
+    )
+
+    def typed(column: str, value: Any) -> Any:
+        if value is not None and column in _SEGMENT_WEEK_INTS:
+            return int(value)
+        return _typed(column, value)
+
+    return [SegmentWeek(**{name: typed(name, row[name]) for name in names}) for row in rows]
+
+
 TOP_REASONS = 3
 
 
