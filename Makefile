@@ -25,9 +25,13 @@ export DO_NOT_TRACK := 1
 
 .PHONY: install demo test test-spark lint format build dashboard bench clean
 
+# pip's own output is hundreds of lines; one line per package it fetches shows progress.
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[$(EXTRAS)]'
+	@echo "==> installing Python packages into $(VENV) (about 80 s the first time)"
+	@set -o pipefail; $(BIN)/pip install --disable-pip-version-check --progress-bar off \
+		-e '.[$(EXTRAS)]' | { grep --line-buffered -E '^(Collecting|Successfully installed)' \
+		| sed -u -e 's/^Collecting /  fetched /' -e 's/ (from .*//' || true; }
 	@rm -f $(VENV)/.installed-* && touch $@
 
 install: $(STAMP)
@@ -38,10 +42,14 @@ profiles.yml:
 ## demo: demo data into the embedded DuckDB warehouse, dbt build, the weekly table, then the
 ## Slack report of the latest complete week (preview: nothing is sent)
 demo: $(STAMP) profiles.yml
+	@echo "==> [1/4] demo data: $(DEMO_WEEKS) weeks, $(DEMO_ROWS_PER_DAY) responses a day"
 	$(BIN)/python -m reporter.demo --weeks $(DEMO_WEEKS) --rows-per-day $(DEMO_ROWS_PER_DAY) --seed 1
-	$(DBT) build $(DBT_FLAGS) --quiet
+	@echo "==> [2/4] dbt build: every model and test, one line each (about 30 s)"
+	$(DBT) build $(DBT_FLAGS) $$(test -t 1 || echo --no-use-colors)
+	@echo "==> [3/4] the weekly table and the report of the latest complete week"
 	$(BIN)/python -m reporter weekly
 	$(BIN)/python -m reporter preview
+	@echo "==> [4/4] the model-tuning datasets"
 	$(BIN)/python -m reporter export-dataset --kind sft --out out/dataset/sft && $(BIN)/python -m reporter export-dataset --kind preference --out out/dataset/preference
 
 ## build: dbt build against the default target (DBT_TARGET=postgres for PostgreSQL)

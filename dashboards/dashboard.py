@@ -44,6 +44,35 @@ from reporter.warehouse import WarehouseConfig, load_config  # noqa: E402
 CACHE_TTL_S = int(os.environ.get("DASHBOARD_CACHE_TTL", "60"))
 LOW_VOLUME = "low volume"
 ENOUGH = "enough evaluations"
+# Below the chart, with room for the whole label.
+LEGEND = alt.Legend(orient="bottom", direction="vertical", labelLimit=320)
+VOLUME_SCALE = alt.Scale(domain=[ENOUGH, LOW_VOLUME], range=["#1f77b4", "#8c8c8c"])
+VOLUME_SHAPES = alt.Scale(domain=[ENOUGH, LOW_VOLUME], range=["circle", "triangle"])
+# A week still running is drawn dashed and hollow: its numbers will still change.
+COMPLETE = "complete week"
+PARTIAL = "partial week (still changing)"
+PERIOD_DASHES = alt.Scale(domain=[COMPLETE, PARTIAL], range=[[1, 0], [6, 4]])
+PERIOD_OPACITY = alt.Scale(domain=[COMPLETE, PARTIAL], range=[1.0, 0.35])
+# Significant changes: green up, red down, in a legend of their own (the stroke channel,
+# so they never share the volume or reaction colours).
+DIRECTION_SCALE = alt.Scale(domain=["up", "down"], range=["#2ca02c", "#d62728"])
+REACTION_SCALE = alt.Scale(domain=["like", "dislike"], range=["#98df8a", "#ff9896"])
+# One colour per data-quality reason (the accepted values of data_quality_daily.issue), so
+# a reason keeps its colour whichever others appear; a new reason takes the next spare one.
+REASON_COLOURS = {
+    "null_evaluation_id": "#1f77b4",
+    "null_feedback_id": "#aec7e8",
+    "null_created_at": "#ff7f0e",
+    "null_score": "#9467bd",
+    "score_out_of_range": "#d62728",
+    "unknown_feedback_label": "#8c564b",
+    "duplicate_evaluation_id": "#17becf",
+    "duplicate_feedback_id": "#9edae5",
+    "superseded_reaction": "#bcbd22",
+    "dimension_out_of_range": "#e377c2",
+}
+SPARE_COLOURS = ("#7f7f7f", "#c49c94", "#f7b6d2", "#c5b0d5", "#dbdb8d", "#ffbb78")
+SEGMENT_TYPES = {"model_version": "Model version", "evaluator": "Evaluator"}
 DIMENSIONS = {
     "avg_accuracy": "accuracy",
     "avg_consistency": "consistency",
@@ -51,7 +80,13 @@ DIMENSIONS = {
 }
 # Weeks by their label (2026-W01), as in the Slack report, in calendar order.
 WEEK_AXIS = alt.X("week_label:O", title="ISO week", sort=alt.SortField("week_start"))
-TABS = ("AI Performance", "Feedback", "Quality dimensions", "Data quality")
+TABS = (
+    "AI Performance",
+    "Feedback",
+    "Quality dimensions",
+    "By model and evaluator",
+    "Data quality",
+)
 
 
 @st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
@@ -67,6 +102,11 @@ def load_days(config: WarehouseConfig) -> list[reads.DayScores]:
 @st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
 def load_feedback(config: WarehouseConfig) -> list[reads.DayFeedback]:
     return reads.read_daily_feedback(config)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def load_segment_weeks(config: WarehouseConfig) -> list[reads.SegmentWeek]:
+    return reads.read_segment_weeks(config)
 
 
 @st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
@@ -91,6 +131,7 @@ def week_table(weeks: list[WeekFigures]) -> pd.DataFrame:
     frame = pd.DataFrame([asdict(week) for week in weeks])
     frame["week_start"] = pd.to_datetime(frame["week_start"])
     frame["volume"] = [LOW_VOLUME if is_low_volume(week) else ENOUGH for week in weeks]
+    frame["period"] = [COMPLETE if week.is_complete_week else PARTIAL for week in weeks]
     return frame
 
 
@@ -144,7 +185,8 @@ def pick_dates(weeks: list[WeekFigures]) -> tuple[dt.date, dt.date]:
 
 
 def chart(layers: alt.Chart | alt.LayerChart, key: str) -> None:
-    st.altair_chart(layers.properties(height=320), width="stretch", key=key)
+    # The plot, its rotated week labels and the legends below it share this height.
+    st.altair_chart(layers.properties(height=440), width="stretch", key=key)
 
 
 def selected_rule(frame: pd.DataFrame, week: WeekFigures) -> alt.Chart:
@@ -169,11 +211,13 @@ def change_markers(
         .encode(
             x=WEEK_AXIS,
             y=y,
-            color=alt.Color(
+            stroke=alt.Stroke(
                 "direction:N",
                 title="Significant change",
-                scale=alt.Scale(domain=["up", "down"], range=["#2ca02c", "#d62728"]),
-                legend=alt.Legend(orient="bottom"),
+                scale=DIRECTION_SCALE,
+                legend=alt.Legend(
+                    orient="bottom", direction="vertical", labelLimit=320, symbolType="diamond"
+                ),
             ),
             tooltip=[
                 alt.Tooltip("week_label:N", title="Week"),
@@ -182,6 +226,139 @@ def change_markers(
             ],
         )
     )
+
+
+def period_lines(frame: pd.DataFrame, y: alt.Y, color: str | None = None) -> alt.LayerChart:
+    """A solid line through complete weeks, and a dashed one on into the partial weeks, with
+    a legend saying which is which."""
+    frame = frame.sort_values("week_start")
+    partial = frame["period"] == PARTIAL
+    complete = frame[~partial].assign(line=COMPLETE)
+    if partial.any():
+        # The dashed line starts at the last complete week, so the two lines join.
+        first = int(partial.to_numpy().argmax())
+        ongoing = frame.iloc[max(first - 1, 0) :]
+    else:
+        ongoing = frame.iloc[0:0]
+    ongoing = ongoing.assign(line=PARTIAL)
+    mark = {"color": color} if color else {}
+    dash = alt.StrokeDash(
+        "line:N",
+        title="Week",
+        scale=PERIOD_DASHES,
+        legend=alt.Legend(
+            orient="bottom",
+            direction="vertical",
+            labelLimit=320,
+            symbolSize=600,
+            symbolStrokeWidth=2,
+        ),
+    )
+    return alt.layer(
+        alt.Chart(complete).mark_line(**mark).encode(x=WEEK_AXIS, y=y, strokeDash=dash),
+        alt.Chart(ongoing).mark_line(**mark).encode(x=WEEK_AXIS, y=y, strokeDash=dash),
+    )
+
+
+def weekly_score_chart(weekly: pd.DataFrame, selected: WeekFigures) -> alt.LayerChart:
+    """Band (interval), line (dashed into a partial week), points by volume (hollow for a
+    partial week), diamonds on significant changes, and the selected week's rule."""
+    tooltip = [
+        alt.Tooltip("week_label:N", title="Week"),
+        alt.Tooltip("avg_score:Q", title="Average score", format=".2f"),
+        alt.Tooltip("eval_count:Q", title="Evaluations (n)", format=","),
+        alt.Tooltip("score_change_pct:Q", title="Change vs last week %", format="+.1f"),
+        alt.Tooltip("volume:N", title="Volume"),
+        alt.Tooltip("period:N", title="Week"),
+    ]
+    y = alt.Y("avg_score:Q", title="Average score (0–10)", scale=alt.Scale(zero=False))
+    points = (
+        alt.Chart(weekly)
+        .mark_point(size=90, strokeWidth=2)
+        .encode(
+            x=WEEK_AXIS,
+            y=y,
+            color=alt.Color(
+                "volume:N",
+                title="Volume",
+                scale=VOLUME_SCALE,
+                legend=LEGEND,
+            ),
+            shape=alt.Shape("volume:N", title="Volume", scale=VOLUME_SHAPES),
+            # Filled for a complete week, hollow for one still running.
+            fillOpacity=alt.FillOpacity(
+                "period:N",
+                scale=alt.Scale(domain=[COMPLETE, PARTIAL], range=[1.0, 0.0]),
+                legend=None,
+            ),
+            fill=alt.Fill("volume:N", scale=VOLUME_SCALE, legend=None),
+            tooltip=tooltip,
+        )
+    )
+    band = (
+        alt.Chart(weekly)
+        .mark_area(opacity=0.2, color="#1f77b4")
+        .encode(
+            x=WEEK_AXIS,
+            y=alt.Y("avg_score_ci_low:Q", scale=alt.Scale(zero=False)),
+            y2="avg_score_ci_high:Q",
+            tooltip=[
+                alt.Tooltip("week_label:N", title="Week"),
+                alt.Tooltip("avg_score_ci_low:Q", title="CI low", format=".2f"),
+                alt.Tooltip("avg_score_ci_high:Q", title="CI high", format=".2f"),
+            ],
+        )
+    )
+    markers = change_markers(
+        weekly,
+        alt.Y("avg_score:Q", scale=alt.Scale(zero=False)),
+        "score_change_significant",
+        "score_change_pct",
+        "score_change_p_value",
+    )
+    lines = period_lines(weekly, y, color="#1f77b4")
+    return alt.layer(band, *lines.layer, points, markers, selected_rule(weekly, selected))
+
+
+def daily_chart(
+    frame: pd.DataFrame, x: str, y: alt.Y, n: str, unit: str, tooltip: list[alt.Tooltip]
+) -> alt.LayerChart:
+    """A daily line through the days with at least REPORT_MIN_N rows; the other days are
+    hollow grey points off the line, so a day with one reaction cannot look like a trend."""
+    threshold = min_n()
+    enough = f"{threshold:,} {unit} or more"
+    few = f"fewer than {threshold:,} {unit} (not a trend)"
+    frame = frame.assign(day_volume=[few if value < threshold else enough for value in frame[n]])
+    x_axis = alt.X(f"{x}:T", title="Day")
+    line = (
+        alt.Chart(frame[frame["day_volume"] == enough])
+        .mark_line(color="#1f77b4")
+        .encode(x=x_axis, y=y, tooltip=tooltip)
+    )
+    points = (
+        alt.Chart(frame)
+        .mark_point(size=50, strokeWidth=1.5)
+        .encode(
+            x=x_axis,
+            y=y,
+            color=alt.Color(
+                "day_volume:N",
+                title="Day",
+                scale=alt.Scale(domain=[enough, few], range=["#1f77b4", "#8c8c8c"]),
+                legend=LEGEND,
+            ),
+            fillOpacity=alt.FillOpacity(
+                "day_volume:N", scale=alt.Scale(domain=[enough, few], range=[1.0, 0.0]), legend=None
+            ),
+            fill=alt.Fill(
+                "day_volume:N",
+                scale=alt.Scale(domain=[enough, few], range=["#1f77b4", "#8c8c8c"]),
+                legend=None,
+            ),
+            tooltip=tooltip,
+        )
+    )
+    return alt.layer(line, points)
 
 
 def ai_performance_tab(
@@ -219,55 +396,12 @@ def ai_performance_tab(
         st.caption(f"{week.week_label} is not complete yet: its numbers will still change.")
 
     st.subheader("Weekly average score")
-    base = alt.Chart(weekly).encode(
-        x=WEEK_AXIS,
-        y=alt.Y("avg_score:Q", title="Average score (0–10)", scale=alt.Scale(zero=False)),
-        tooltip=[
-            alt.Tooltip("week_label:N", title="Week"),
-            alt.Tooltip("avg_score:Q", title="Average score", format=".2f"),
-            alt.Tooltip("eval_count:Q", title="Evaluations (n)", format=","),
-            alt.Tooltip("score_change_pct:Q", title="Change vs last week %", format="+.1f"),
-            alt.Tooltip("volume:N", title="Volume"),
-        ],
-    )
-    points = base.mark_point(filled=True, size=90).encode(
-        color=alt.Color(
-            "volume:N",
-            title=None,
-            scale=alt.Scale(domain=[ENOUGH, LOW_VOLUME], range=["#1f77b4", "#d62728"]),
-            legend=alt.Legend(orient="bottom"),
-        ),
-        shape=alt.Shape(
-            "volume:N", scale=alt.Scale(domain=[ENOUGH, LOW_VOLUME], range=["circle", "triangle"])
-        ),
-    )
-    # The confidence interval of each week's mean as a band; significant changes ringed.
-    band = (
-        alt.Chart(weekly)
-        .mark_area(opacity=0.2, color="#1f77b4")
-        .encode(
-            x=WEEK_AXIS,
-            y=alt.Y("avg_score_ci_low:Q", scale=alt.Scale(zero=False)),
-            y2="avg_score_ci_high:Q",
-            tooltip=[
-                alt.Tooltip("week_label:N", title="Week"),
-                alt.Tooltip("avg_score_ci_low:Q", title="CI low", format=".2f"),
-                alt.Tooltip("avg_score_ci_high:Q", title="CI high", format=".2f"),
-            ],
-        )
-    )
-    markers = change_markers(
-        weekly,
-        alt.Y("avg_score:Q", scale=alt.Scale(zero=False)),
-        "score_change_significant",
-        "score_change_pct",
-        "score_change_p_value",
-    )
-    chart(band + base.mark_line() + points + markers + selected_rule(weekly, week), "weekly_score")
+    chart(weekly_score_chart(weekly, week), "weekly_score")
     st.caption(
         f"Band: the {week.confidence_level:.0%} confidence interval of each week's mean. "
         "Diamonds: a change from the week before that is statistically significant "
-        "(Welch's t test); a change without one is within what noise explains."
+        "(Welch's t test); a change without one is within what noise explains. "
+        "A week still running is hollow, on a dashed line: its numbers will still change."
     )
 
     st.subheader("Daily average score")
@@ -277,12 +411,13 @@ def ai_performance_tab(
     daily = pd.DataFrame([asdict(day) for day in days])
     daily["score_date"] = pd.to_datetime(daily["score_date"])
     chart(
-        alt.Chart(daily)
-        .mark_line(point=True)
-        .encode(
-            x=alt.X("score_date:T", title="Day"),
-            y=alt.Y("avg_score:Q", title="Average score (0–10)", scale=alt.Scale(zero=False)),
-            tooltip=[
+        daily_chart(
+            daily,
+            "score_date",
+            alt.Y("avg_score:Q", title="Average score (0–10)", scale=alt.Scale(zero=False)),
+            "eval_count",
+            "evaluations",
+            [
                 alt.Tooltip("score_date:T", title="Day"),
                 alt.Tooltip("avg_score:Q", title="Average score", format=".2f"),
                 alt.Tooltip("eval_count:Q", title="Evaluations (n)", format=","),
@@ -292,10 +427,11 @@ def ai_performance_tab(
     )
 
 
-def feedback_tab(weekly: pd.DataFrame, feedback: list[reads.DayFeedback]) -> None:
-    st.subheader("Likes and dislikes per week")
+def weekly_feedback_chart(weekly: pd.DataFrame) -> alt.LayerChart:
+    """Stacked likes and dislikes (faded for a partial week), the like ratio with its Wilson
+    band (dashed into a partial week), and diamonds on significant changes."""
     counts = weekly.melt(
-        id_vars=["week_label", "week_start", "feedback_count"],
+        id_vars=["week_label", "week_start", "feedback_count", "period"],
         value_vars=["like_count", "dislike_count"],
         var_name="reaction",
         value_name="count",
@@ -309,8 +445,16 @@ def feedback_tab(weekly: pd.DataFrame, feedback: list[reads.DayFeedback]) -> Non
             y=alt.Y("count:Q", title="Reactions", stack="zero"),
             color=alt.Color(
                 "reaction:N",
-                scale=alt.Scale(domain=["like", "dislike"], range=["#2ca02c", "#d62728"]),
-                legend=alt.Legend(orient="bottom"),
+                title="Reaction",
+                scale=REACTION_SCALE,
+                legend=LEGEND,
+            ),
+            # A partial week's bar is short because the week is not over: faded, not a drop.
+            opacity=alt.Opacity(
+                "period:N",
+                title="Bars",
+                scale=PERIOD_OPACITY,
+                legend=LEGEND,
             ),
             order=alt.Order("reaction:N", sort="descending"),
             tooltip=[
@@ -318,20 +462,24 @@ def feedback_tab(weekly: pd.DataFrame, feedback: list[reads.DayFeedback]) -> Non
                 alt.Tooltip("reaction:N", title="Reaction"),
                 alt.Tooltip("count:Q", title="Count", format=","),
                 alt.Tooltip("feedback_count:Q", title="All reactions (n)", format=","),
+                alt.Tooltip("period:N", title="Week"),
             ],
         )
     )
-    ratio = (
+    # The same [0, 1] scale for the ratio, its band and the markers, on the right axis.
+    ratio_scale = alt.Scale(domain=[0, 1])
+    ratio_y = alt.Y(
+        "like_ratio:Q",
+        title="Like ratio",
+        axis=alt.Axis(format="%", orient="right"),
+        scale=ratio_scale,
+    )
+    ratio_points = (
         alt.Chart(weekly)
-        .mark_line(point=True, color="black")
+        .mark_point(filled=True, color="black", size=40)
         .encode(
             x=WEEK_AXIS,
-            y=alt.Y(
-                "like_ratio:Q",
-                title="Like ratio",
-                axis=alt.Axis(format="%"),
-                scale=alt.Scale(domain=[0, 1]),
-            ),
+            y=alt.Y("like_ratio:Q", scale=ratio_scale, axis=None),
             tooltip=[
                 alt.Tooltip("week_label:N", title="Week"),
                 alt.Tooltip("like_ratio:Q", title="Like ratio", format=".1%"),
@@ -340,8 +488,6 @@ def feedback_tab(weekly: pd.DataFrame, feedback: list[reads.DayFeedback]) -> Non
             ],
         )
     )
-    # The same [0, 1] scale, without a second axis, for the Wilson band and the markers.
-    ratio_scale = alt.Scale(domain=[0, 1])
     ratio_band = (
         alt.Chart(weekly)
         .mark_area(opacity=0.15, color="black")
@@ -358,13 +504,19 @@ def feedback_tab(weekly: pd.DataFrame, feedback: list[reads.DayFeedback]) -> Non
         "like_ratio_change_pp",
         "like_ratio_change_p_value",
     )
-    chart(
-        alt.layer(bars, ratio_band, ratio, ratio_markers).resolve_scale(y="independent"),
-        "feedback",
-    )
+    ratio_lines = period_lines(weekly, ratio_y, color="black")
+    return alt.layer(
+        bars, ratio_band, *ratio_lines.layer, ratio_points, ratio_markers
+    ).resolve_scale(y="independent")
+
+
+def feedback_tab(weekly: pd.DataFrame, feedback: list[reads.DayFeedback]) -> None:
+    st.subheader("Likes and dislikes per week")
+    chart(weekly_feedback_chart(weekly), "feedback")
     st.caption(
         "Band: the Wilson interval of each week's like ratio. Diamonds: a significant change "
-        "from the week before (two-proportion test)."
+        "from the week before (two-proportion test). A week still running has faded bars "
+        "and a dashed ratio line: it is short because it is not over, not because it fell."
     )
 
     st.subheader("Daily like ratio")
@@ -374,12 +526,13 @@ def feedback_tab(weekly: pd.DataFrame, feedback: list[reads.DayFeedback]) -> Non
     daily = pd.DataFrame([asdict(day) for day in feedback])
     daily["feedback_date"] = pd.to_datetime(daily["feedback_date"])
     chart(
-        alt.Chart(daily)
-        .mark_line(point=True)
-        .encode(
-            x=alt.X("feedback_date:T", title="Day"),
-            y=alt.Y("like_ratio:Q", title="Like ratio", axis=alt.Axis(format="%")),
-            tooltip=[
+        daily_chart(
+            daily,
+            "feedback_date",
+            alt.Y("like_ratio:Q", title="Like ratio", axis=alt.Axis(format="%")),
+            "feedback_count",
+            "reactions",
+            [
                 alt.Tooltip("feedback_date:T", title="Day"),
                 alt.Tooltip("like_ratio:Q", title="Like ratio", format=".1%"),
                 alt.Tooltip("like_count:Q", title="Likes", format=","),
@@ -406,7 +559,7 @@ def quality_dimensions_tab(weekly: pd.DataFrame) -> None:
         .encode(
             x=WEEK_AXIS,
             y=alt.Y("average:Q", title="Average (0–10)", scale=alt.Scale(zero=False)),
-            color=alt.Color("dimension:N", title=None, legend=alt.Legend(orient="bottom")),
+            color=alt.Color("dimension:N", title=None, legend=LEGEND),
             tooltip=[
                 alt.Tooltip("week_label:N", title="Week"),
                 alt.Tooltip("dimension:N", title="Dimension"),
@@ -419,25 +572,140 @@ def quality_dimensions_tab(weekly: pd.DataFrame) -> None:
     )
 
 
-def quality_bars(rows: list[reads.QualityCount], key: str) -> None:
+def reason_scale(reasons: list[str]) -> alt.Scale:
+    """Each reason's own colour, whichever reasons are present; unknown ones take spares."""
+    known = [reason for reason in REASON_COLOURS if reason in reasons]
+    new = sorted(set(reasons) - set(REASON_COLOURS))
+    spare = [SPARE_COLOURS[i % len(SPARE_COLOURS)] for i in range(len(new))]
+    return alt.Scale(domain=known + new, range=[REASON_COLOURS[r] for r in known] + spare)
+
+
+def quality_bars_chart(rows: list[reads.QualityCount]) -> alt.Chart:
     frame = pd.DataFrame([asdict(row) for row in rows])
     frame["quality_date"] = pd.to_datetime(frame["quality_date"])
-    chart(
+    return (
         alt.Chart(frame)
         .mark_bar()
         .encode(
             x=alt.X("quality_date:T", title="Day"),
             y=alt.Y("row_count:Q", title="Raw rows", stack="zero"),
-            color=alt.Color("issue:N", title=None, legend=alt.Legend(orient="bottom")),
+            color=alt.Color(
+                "issue:N",
+                title="Reason",
+                scale=reason_scale(list(frame["issue"].unique())),
+                legend=LEGEND,
+            ),
             tooltip=[
                 alt.Tooltip("quality_date:T", title="Day"),
                 alt.Tooltip("source_table:N", title="Raw table"),
                 alt.Tooltip("issue:N", title="Reason"),
                 alt.Tooltip("row_count:Q", title="Rows", format=","),
             ],
-        ),
-        key,
+        )
     )
+
+
+def quality_bars(rows: list[reads.QualityCount], key: str) -> None:
+    chart(quality_bars_chart(rows), key)
+
+
+def segment_table(segments: pd.DataFrame, segment_type: str) -> pd.DataFrame:
+    """One segment type's rows, with the volume the legend and the table show."""
+    shown = segments[segments["segment_type"] == segment_type].copy()
+    shown["volume"] = [LOW_VOLUME if low else ENOUGH for low in shown["is_low_volume"]]
+    return shown
+
+
+def segment_chart(shown: pd.DataFrame, title: str) -> alt.LayerChart:
+    """Each segment's weekly average score: one colour per segment, hollow when low volume."""
+    y = alt.Y("avg_score:Q", title="Average score (0–10)", scale=alt.Scale(zero=False))
+    colour = alt.Color("segment_value:N", title=title, legend=LEGEND)
+    tooltip = [
+        alt.Tooltip("week_label:N", title="Week"),
+        alt.Tooltip("segment_value:N", title=title),
+        alt.Tooltip("avg_score:Q", title="Average score", format=".2f"),
+        alt.Tooltip("avg_score_ci_low:Q", title="CI low", format=".2f"),
+        alt.Tooltip("avg_score_ci_high:Q", title="CI high", format=".2f"),
+        alt.Tooltip("eval_count:Q", title="Evaluations (n)", format=","),
+        alt.Tooltip("score_change:Q", title="Change vs last week", format="+.2f"),
+        alt.Tooltip("volume:N", title="Volume"),
+    ]
+    lines = alt.Chart(shown).mark_line().encode(x=WEEK_AXIS, y=y, color=colour)
+    points = (
+        alt.Chart(shown)
+        .mark_point(size=70, strokeWidth=2)
+        .encode(
+            x=WEEK_AXIS,
+            y=y,
+            color=colour,
+            shape=alt.Shape("volume:N", title="Volume", scale=VOLUME_SHAPES, legend=LEGEND),
+            fillOpacity=alt.FillOpacity(
+                "volume:N",
+                scale=alt.Scale(domain=[ENOUGH, LOW_VOLUME], range=[1.0, 0.0]),
+                legend=None,
+            ),
+            fill=alt.Fill("segment_value:N", legend=None),
+            tooltip=tooltip,
+        )
+    )
+    return alt.layer(lines, points)
+
+
+def _shown(value: float | None, pattern: str) -> str:
+    return "n/a" if value is None or pd.isna(value) else pattern.format(value)
+
+
+def segment_week_table(this_week: pd.DataFrame, label: str) -> pd.DataFrame:
+    rows = list(this_week.itertuples())
+    return pd.DataFrame(
+        {
+            label: [r.segment_value for r in rows],
+            "Evaluations (n)": [r.eval_count for r in rows],
+            "Average score (95% CI)": [
+                f"{_shown(r.avg_score, '{:.2f}')} ({_shown(r.avg_score_ci_low, '{:.2f}')}"
+                f"–{_shown(r.avg_score_ci_high, '{:.2f}')})"
+                for r in rows
+            ],
+            "Change vs last week (CI)": [
+                f"{_shown(r.score_change, '{:+.2f}')} ({_shown(r.score_change_ci_low, '{:+.2f}')}"
+                f" to {_shown(r.score_change_ci_high, '{:+.2f}')})"
+                + (" · significant" if r.score_change_significant else "")
+                for r in rows
+            ],
+            "Like ratio": [_shown(r.like_ratio, "{:.1%}") for r in rows],
+            "Volume": [r.volume for r in rows],
+            "Same rows as model": [r.same_rows_as_model_version or "" for r in rows],
+        }
+    )
+
+
+def segments_tab(week: WeekFigures, segments: list[reads.SegmentWeek]) -> None:
+    st.subheader("Average score per model version or evaluator")
+    if not segments:
+        st.info("No segment in the selected date range.")
+        return
+    segment_type = st.radio(
+        "Compare",
+        list(SEGMENT_TYPES),
+        format_func=SEGMENT_TYPES.get,
+        horizontal=True,
+        key="segment_type",
+    )
+    label = SEGMENT_TYPES[segment_type]
+    frame = pd.DataFrame([asdict(row) for row in segments])
+    frame["week_start"] = pd.to_datetime(frame["week_start"])
+    shown = segment_table(frame, segment_type)
+    chart(segment_chart(shown, label), "segments")
+    st.caption(
+        "Hollow points: low volume (fewer evaluations than the marts' min_n): not a trend. "
+        "Hover for n and the interval."
+    )
+    this_week = shown[shown["week_label"] == week.week_label]
+    st.subheader(f"{label}s in {week.week_label}")
+    if this_week.empty:
+        st.info(f"No {label.lower()} has data in {week.week_label}.")
+        return
+    st.dataframe(segment_week_table(this_week, label), hide_index=True)
 
 
 def data_quality_tab(
@@ -557,6 +825,11 @@ def main() -> None:
     with tabs[2]:
         quality_dimensions_tab(weekly)
     with tabs[3]:
+        segments_tab(
+            week,
+            [row for row in load_segment_weeks(config) if dates[0] <= row.week_start <= dates[1]],
+        )
+    with tabs[4]:
         data_quality_tab(
             week,
             [row for row in quality if in_range(row.quality_date, dates)],
@@ -565,4 +838,5 @@ def main() -> None:
     slack_section(config, week)
 
 
-main()  # Streamlit runs the script top to bottom on every interaction.
+if __name__ == "__main__":
+    main()  # Streamlit runs the script as __main__, top to bottom, on every interaction.

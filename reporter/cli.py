@@ -10,18 +10,21 @@ import sys
 
 from reporter.dataset import add_export_arguments, run_export
 from reporter.errors import DeliveryError, PipelineError, UserError
-from reporter.warehouse import fetch_all, load_config, profiles_dir
+from reporter.reads import read_weekly_performance
+from reporter.report import DEFAULT_MIN_N, Report, Trend, WeekFigures
+from reporter.warehouse import load_config, profiles_dir
 
-WEEKLY_COLUMNS = (
-    ("week_label", "week", "{}"),
-    ("eval_count", "evals", "{:,}"),
-    ("avg_score", "avg score", "{:.2f}"),
-    ("score_change_pct", "change %", "{:+.1f}"),
-    ("like_count", "likes", "{:,}"),
-    ("dislike_count", "dislikes", "{:,}"),
-    ("like_ratio", "like ratio", "{:.1%}"),
-    ("quarantined_count", "quarantined", "{:,}"),
-    ("is_complete_week", "complete", "{}"),
+WEEKLY_HEADERS = (
+    "week",
+    "evals",
+    "avg score (95% CI)",
+    "change %",
+    "likes",
+    "dislikes",
+    "like ratio (n)",
+    "quarantined",
+    "complete",
+    "note",
 )
 
 
@@ -30,24 +33,60 @@ def _add_warehouse_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--profiles-dir", default=None, help="env DBT_PROFILES_DIR")
 
 
-def _format_cell(value: object, pattern: str) -> str:
-    return "n/a" if value is None else pattern.format(value)
+def _weekly_row(week: WeekFigures, min_n: int) -> list[str]:
+    """One line of `reporter weekly`: the mart's numbers, with n, the interval and the
+    report's own low-volume and significance verdicts, so no change reads as a trend."""
+    report = Report(week, dt.datetime.now(dt.timezone.utc), min_n)
+    score = "n/a" if week.avg_score is None else f"{week.avg_score:.2f}"
+    if week.avg_score_ci_low is not None and week.avg_score_ci_high is not None:
+        score += f" ({week.avg_score_ci_low:.2f}–{week.avg_score_ci_high:.2f})"
+    change = "n/a"
+    if week.score_change_pct is not None and report.has_baseline:
+        change = f"{week.score_change_pct:+.1f}"
+        if report.trend is Trend.NOT_SIGNIFICANT:
+            change += " (n.s.)"
+        elif report.trend is Trend.LOW_VOLUME:
+            change += " (low n)"
+    ratio = "n/a" if week.like_ratio is None else f"{week.like_ratio:.1%}"
+    ratio += f" (n={week.feedback_count:,})"
+    notes = []
+    if report.is_low_volume:
+        notes.append(f"low volume (n={week.eval_count:,}, prev n={week.prev_eval_count:,})")
+    if week.feedback_count and week.feedback_count < min_n:
+        notes.append(f"few reactions (n={week.feedback_count:,})")
+    if not week.is_complete_week:
+        notes.append("partial week")
+    return [
+        week.week_label,
+        f"{week.eval_count:,}",
+        score,
+        change,
+        f"{week.like_count:,}",
+        f"{week.dislike_count:,}",
+        ratio,
+        f"{week.quarantined_count:,}",
+        "yes" if week.is_complete_week else "no",
+        "; ".join(notes),
+    ]
 
 
 def cmd_weekly(args: argparse.Namespace) -> int:
     """Print weekly_performance as a plain table."""
     config = load_config(args.target, args.profiles_dir)
-    rows = fetch_all(
-        config, f"select * from {config.relation('weekly_performance')} order by week_start"
-    )
-    if not rows:
+    weeks = read_weekly_performance(config)
+    if not weeks:
         print("weekly_performance is empty: the raw tables hold no valid evaluation or reaction")
         return 0
-    table = [[header for _, header, _ in WEEKLY_COLUMNS]]
-    table += [[_format_cell(row[col], fmt) for col, _, fmt in WEEKLY_COLUMNS] for row in rows]
-    widths = [max(len(line[i]) for line in table) for i in range(len(WEEKLY_COLUMNS))]
+    min_n = _min_n(args.min_n)
+    table = [list(WEEKLY_HEADERS)] + [_weekly_row(week, min_n) for week in weeks]
+    widths = [max(len(line[i]) for line in table) for i in range(len(WEEKLY_HEADERS))]
     for line in table:
-        print("  ".join(cell.rjust(width) for cell, width in zip(line, widths, strict=True)))
+        cells = [cell.rjust(width) for cell, width in zip(line[:-1], widths, strict=False)]
+        print("  ".join([*cells, line[-1]]).rstrip())
+    print(
+        f"low volume: fewer than {min_n:,} evaluations this week or the week before "
+        "(REPORT_MIN_N); n.s.: within what noise explains (Welch's t test)"
+    )
     return 0
 
 
@@ -60,8 +99,38 @@ def _env(name: str, default: str | None = None) -> str | None:
     return os.environ.get(name) or default
 
 
+def _min_n(value: str | int | None) -> int:
+    try:
+        min_n = int(value if value is not None else DEFAULT_MIN_N)
+    except ValueError:
+        raise UserError(
+            f"--min-n (env REPORT_MIN_N) must be a whole number such as 30, not {value!r}"
+        ) from None
+    if min_n < 1:
+        raise UserError(f"--min-n (env REPORT_MIN_N) must be at least 1, not {min_n}")
+    return min_n
+
+
+def _as_of(value: str | dt.date | None) -> dt.date | None:
+    if value is None or isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(value.strip())
+    except ValueError:
+        raise UserError(
+            f"--as-of (env REPORT_AS_OF) must be a date such as 2026-01-07, not {value!r}"
+        ) from None
+
+
+def _add_min_n_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--min-n",
+        default=_env("REPORT_MIN_N", str(DEFAULT_MIN_N)),
+        help="fewer evaluations than this is low volume (env REPORT_MIN_N, default 30)",
+    )
+
+
 def _add_report_options(parser: argparse.ArgumentParser) -> None:
-    from reporter.report import DEFAULT_MIN_N
     from reporter.service import DEFAULT_TIMEZONE
 
     parser.add_argument(
@@ -69,17 +138,11 @@ def _add_report_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--as-of",
-        type=dt.date.fromisoformat,
         default=_env("REPORT_AS_OF"),
         help="report the latest week that ended before this date (env REPORT_AS_OF)",
     )
     parser.add_argument("--lang", default=_env("REPORT_LANG", "ko"), help="ko or en (REPORT_LANG)")
-    parser.add_argument(
-        "--min-n",
-        type=int,
-        default=_env("REPORT_MIN_N", str(DEFAULT_MIN_N)),
-        help="fewer evaluations than this is low volume (env REPORT_MIN_N, default 30)",
-    )
+    _add_min_n_option(parser)
     parser.add_argument("--dashboard-url", default=_env("DASHBOARD_URL"), help="env DASHBOARD_URL")
     parser.add_argument(
         "--timezone",
@@ -116,9 +179,9 @@ def _report_request(args: argparse.Namespace):
 
     return ReportRequest(
         week=args.week,
-        as_of=args.as_of,
+        as_of=_as_of(args.as_of),
         lang=args.lang,
-        min_n=args.min_n,
+        min_n=_min_n(args.min_n),
         dashboard_url=args.dashboard_url,
         timezone=args.timezone,
         alert_mention=args.alert_mention,
@@ -214,6 +277,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     weekly = commands.add_parser("weekly", help="print the weekly_performance mart")
     _add_warehouse_options(weekly)
+    _add_min_n_option(weekly)
     weekly.set_defaults(handler=cmd_weekly)
     export = commands.add_parser(
         "export-dataset", help="write model-tuning JSONL files and a dataset card"
@@ -251,10 +315,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# 128 + SIGPIPE, as a shell reports a command whose reader went away (`preview | head`).
+EXIT_BROKEN_PIPE = 141
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return args.handler(args)
+        code = args.handler(args)
+        sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
+        return code
     except (UserError, DeliveryError, PipelineError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except BrokenPipeError:
+        # The reader stopped reading: nothing more to say, and no traceback at exit.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reporter.errors import UserError
+from reporter.errors import NoDataError, UserError
 from reporter.warehouse import WarehouseConfig, connect, load_config
 
 KINDS = ("sft", "preference")
@@ -480,9 +480,75 @@ def card_markdown(result: ExportResult) -> str:
     return "\n".join(lines) + "\n"
 
 
+def available_query(config: WarehouseConfig, kind: str) -> tuple[str, str]:
+    """What the mart holds for an export of this kind, whatever the filters: its date range
+    and best score, and its model versions."""
+    if kind == "sft":
+        table, score = config.relation("tuning_examples"), "mean_score"
+        where = "where label = 'good'"
+        versions = f"select distinct model_version as model_version from {table} {where}"
+    else:
+        table, score, where = config.relation("preference_pairs"), "chosen_score", ""
+        versions = (
+            f"select chosen_model_version as model_version from {table} "
+            f"union select rejected_model_version as model_version from {table}"
+        )
+    summary = (
+        "select count(*) as row_count, min(responded_date) as first_date, "
+        f"max(responded_date) as last_date, max({score}) as best_score from {table} {where}"
+    )
+    return summary, f"select model_version from ({versions}) as versions order by 1"
+
+
+def _option_text(value: Any) -> str:
+    return ",".join(map(str, value)) if isinstance(value, list) else str(value)
+
+
+def nothing_matches(conn: Any, config: WarehouseConfig, options: ExportOptions) -> NoDataError:
+    """The error for an export that matches nothing, saying what the mart does hold."""
+    unit = "good training examples" if options.kind == "sft" else "preference pairs"
+    mart = "tuning_examples" if options.kind == "sft" else "preference_pairs"
+    summary_sql, versions_sql = available_query(config, options.kind)
+    summary = fetch_small(conn, config, summary_sql)[0]
+    if not summary["row_count"]:
+        return NoDataError(
+            f"{mart} holds no {unit} at all: load more data and run `dbt build` "
+            "(see the thresholds in docs/dataset.md)"
+        )
+    versions = [str(row["model_version"]) for row in fetch_small(conn, config, versions_sql)]
+    score = "mean score" if options.kind == "sft" else "chosen response's score"
+    asked = " ".join(
+        f"--{name.replace('_', '-')} {_option_text(value)}"
+        for name, value in options.filters().items()
+        if value is not None and name != "redact_pii" and value != list(SPLITS)
+    )
+    return NoDataError(
+        f"no {unit} match {asked or 'these options'}; {mart} has "
+        f"{int(summary['row_count']):,} from {_as_date(summary['first_date'])} to "
+        f"{_as_date(summary['last_date'])} (responded_date, for --since/--until), "
+        f"model versions {', '.join(versions)} (--model-version), and a best "
+        f"{score} of {float(summary['best_score']):.1f} (--min-score)"
+    )
+
+
+def _make_out_dir(out_dir: Path) -> None:
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise UserError(
+            f"--out {out_dir} is a file, not a folder: pass a folder for the JSONL files "
+            "and their card (env EXPORT_OUT)"
+        ) from None
+    except OSError as exc:
+        raise UserError(
+            f"cannot create the --out folder {out_dir}: {exc.strerror} (env EXPORT_OUT)"
+        ) from None
+
+
 def export_dataset(config: WarehouseConfig, options: ExportOptions) -> ExportResult:
-    """Query, stream, write the JSONL files and the card; returns what was written."""
-    options.out_dir.mkdir(parents=True, exist_ok=True)
+    """Query, stream, write the JSONL files and the card; returns what was written.
+
+    Raises NoDataError, writing nothing, when the filters match no row."""
     with connect(config) as conn:
         limit_engine_memory(conn, config)
         settings_rows = fetch_small(conn, config, settings_query(config))
@@ -491,6 +557,10 @@ def export_dataset(config: WarehouseConfig, options: ExportOptions) -> ExportRes
         label_counts: dict[str, dict[str, int]] = {split: {} for split in options.splits}
         for row in fetch_small(conn, config, count_sql, count_params):
             label_counts[row["split"]][row["label"]] = int(row["row_count"])
+        exported = "good" if options.kind == "sft" else "pair"
+        if not any(labels.get(exported) for labels in label_counts.values()):
+            raise nothing_matches(conn, config, options)
+        _make_out_dir(options.out_dir)
         sql, params = export_query(config, options)
         files = _write_files(stream_rows(conn, config, sql, params, options.chunk_rows), options)
     mart = "tuning_examples" if options.kind == "sft" else "preference_pairs"

@@ -38,9 +38,24 @@ class DemoSpec:
     # False: no improvement trend and no difference between model versions, so any
     # week-over-week change is noise (for checking that tests do not raise false alarms).
     trend: bool = True
+    # The demo's clock (UTC): no row is dated after it. Default: now, or the end of
+    # `end_date` when that is given.
+    now: dt.datetime | None = None
+
+    def clock(self) -> dt.datetime:
+        """The latest time a row may carry, as a naive UTC timestamp like the raw tables'."""
+        if self.now is not None:
+            now = self.now
+        elif self.end_date is not None:
+            now = dt.datetime.combine(self.end_date, dt.time(23, 59, 59))
+        else:
+            now = dt.datetime.now(dt.timezone.utc)
+        if now.tzinfo is not None:
+            now = now.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        return now.replace(microsecond=0)
 
     def last_day(self) -> dt.date:
-        return self.end_date or dt.datetime.now(dt.timezone.utc).date()
+        return self.end_date or self.clock().date()
 
     def first_day(self) -> dt.date:
         """Monday of the first of `weeks` ISO weeks; the last one holds `last_day`."""
@@ -69,6 +84,9 @@ class Dialect:
 
     def timestamp(self, day: dt.date) -> str:
         return f"cast('{day.isoformat()} 00:00:00' as timestamp)"
+
+    def at(self, moment: dt.datetime) -> str:
+        return f"cast('{moment.isoformat(sep=' ')}' as timestamp)"
 
     def int_div(self, a: str, b: str) -> str:
         return f"cast(floor(({a}) / ({b})) as bigint)"
@@ -128,26 +146,94 @@ DIALECTS: dict[str, type[Dialect]] = {
 }
 
 MODEL_VERSIONS = ("chat-v1.0", "chat-v1.1", "chat-v2.0")
-PROMPTS = (
-    "주문한 상품이 언제 도착하나요?",
-    "환불 절차를 알려주세요.",
-    "비밀번호를 잊어버렸어요. 어떻게 재설정하나요?",
-    "요즘 너무 우울해요. 이야기 좀 들어줄래요?",
-    "제 이메일 minsu.kim@example.com 으로 영수증을 보내주세요.",
-    "상담원 연결해 주세요. 제 번호는 010-1234-5678 입니다.",
-    "Can you summarise my last three orders?",
-    "Please call me back at +1 415-555-0134.",
+# Each question with two good answers and one weak one: the answer always fits the
+# question, and a low-quality response gets the weak one, so the exported examples and
+# preference pairs read like real data.
+CONVERSATIONS = (
+    (
+        "주문한 상품이 언제 도착하나요?",
+        (
+            "주문하신 상품은 내일 도착할 예정이에요. 배송 조회 링크를 보내드릴게요.",
+            "어제 출고되어 지금 배송 중이에요. 내일 오후까지 도착할 예정입니다.",
+            "배송은 보통 며칠 걸려요.",
+        ),
+    ),
+    (
+        "환불 절차를 알려주세요.",
+        (
+            "환불은 마이페이지 > 주문 내역에서 신청하실 수 있어요. 3영업일 안에 처리됩니다.",
+            "주문 내역에서 '환불 신청'을 누르시면 돼요. 결제하신 수단으로 3영업일 안에 돌려드려요.",
+            "환불은 고객센터 정책에 따라 달라요.",
+        ),
+    ),
+    (
+        "비밀번호를 잊어버렸어요. 어떻게 재설정하나요?",
+        (
+            "로그인 화면의 '비밀번호 찾기'를 누르시면 재설정 메일을 보내드려요.",
+            "'비밀번호 찾기'에서 가입하신 이메일을 입력하시면 재설정 링크가 가요. "
+            "10분 안에 눌러 주세요.",
+            "비밀번호는 다시 만드셔야 해요.",
+        ),
+    ),
+    (
+        "요즘 너무 우울해요. 이야기 좀 들어줄래요?",
+        (
+            "많이 힘드셨겠어요. 천천히 이야기해 주세요, 제가 들을게요.",
+            "그런 마음을 말해 주셔서 고마워요. 요즘 어떤 일이 가장 힘드셨어요?",
+            "기분 전환을 해 보세요.",
+        ),
+    ),
+    (
+        "제 이메일 minsu.kim@example.com 으로 영수증을 보내주세요.",
+        (
+            "알겠습니다. 영수증을 minsu.kim@example.com 으로 보내드렸어요.",
+            "영수증을 말씀하신 이메일로 보냈어요. "
+            "몇 분 안에 도착하지 않으면 스팸함도 확인해 주세요.",
+            "영수증은 마이페이지에 있어요.",
+        ),
+    ),
+    (
+        "상담원 연결해 주세요. 제 번호는 010-1234-5678 입니다.",
+        (
+            "잠시만 기다려 주세요. 상담원이 010-1234-5678 로 10분 안에 전화드릴게요.",
+            "상담원 연결을 요청했어요. 남겨주신 번호로 곧 연락드릴게요.",
+            "상담원은 지금 바빠요.",
+        ),
+    ),
+    (
+        "Can you summarise my last three orders?",
+        (
+            "Here is a summary of your last three orders: two were delivered, one ships tomorrow.",
+            "Your last three orders: a keyboard (delivered), a mouse (delivered), a stand "
+            "(shipping).",
+            "You have placed some orders.",
+        ),
+    ),
+    (
+        "Please call me back at +1 415-555-0134.",
+        (
+            "Of course. An agent will call you at +1 415-555-0134 within the hour.",
+            "I have booked a call back to +1 415-555-0134; expect it today before 5 pm.",
+            "Sorry, I can't help with that.",
+        ),
+    ),
 )
-RESPONSES = (
-    "주문하신 상품은 내일 도착할 예정이에요. 배송 조회 링크를 보내드릴게요.",
-    "환불은 마이페이지 > 주문 내역에서 신청하실 수 있어요. 3영업일 안에 처리됩니다.",
-    "로그인 화면의 '비밀번호 찾기'를 누르시면 재설정 메일을 보내드려요.",
-    "많이 힘드셨겠어요. 천천히 이야기해 주세요, 제가 들을게요.",
-    "알겠습니다. 영수증을 등록된 이메일로 보내드렸어요.",
-    "잠시만 기다려 주세요. 상담원에게 연결해 드릴게요.",
-    "Here is a summary of your last three orders.",
-    "Sorry, I can't help with that.",
-)
+PROMPTS = tuple(prompt for prompt, _ in CONVERSATIONS)
+# A response is a good one from this latent quality on, else the weak one.
+GOOD_ANSWER_QUALITY = 6.5
+
+
+def _answer(prompt_index: str, good_unit: str, quality: str) -> str:
+    """SQL CASE: an answer to the question `prompt_index`, weak below GOOD_ANSWER_QUALITY."""
+    branches = []
+    for i, (_, answers) in enumerate(CONVERSATIONS):
+        for j, answer in enumerate(answers):
+            branches.append(f"when {i * 3 + j} then '{answer.replace(chr(39), chr(39) * 2)}'")
+    variant = (
+        f"case when {quality} >= {GOOD_ANSWER_QUALITY} "
+        f"then cast(floor({good_unit} * 2) as integer) else 2 end"
+    )
+    return f"case {prompt_index} * 3 + {variant} {' '.join(branches)} end"
 
 
 def _choose(values: tuple[str, ...], unit_expr: str) -> str:
@@ -170,7 +256,7 @@ def _copies(d: Dialect, row: str, seed: int, salt: int, share: float) -> str:
     """Join target that repeats about `share` of the rows once: at-least-once delivery."""
     return (
         f"cross join {d.series('copies', 'copy_number', 1, 2)}\n"
-        f"        where copies.copy_number = 1 or {d.unit(row, seed, salt)} < {share}"
+        f"        where (copies.copy_number = 1 or {d.unit(row, seed, salt)} < {share})"
     )
 
 
@@ -195,6 +281,7 @@ def build_statements(d: Dialect, spec: DemoSpec, schema: str) -> list[str]:
         regression_model, _, delta = spec.regression.partition(":")
         regression_delta = float(delta or -1.0)
     messages = f"{schema}._demo_messages"
+    clock = d.at(spec.clock())
     stmts = [
         f"create schema if not exists {schema}",
         *[f"drop table if exists {schema}.{t}" for t in (*RAW_TABLES, "_demo_messages")],
@@ -227,6 +314,8 @@ def build_statements(d: Dialect, spec: DemoSpec, schema: str) -> list[str]:
         select
             placed.*,
             {d.add_seconds(start, "day * 86400")} as day_start,
+            cast(floor({d.unit(d.int_div("i", "2"), s, 5)} * {len(PROMPTS)}) as integer)
+                as prompt_index,
             6.3 + {trend} * 1.2 * {progress}
                 + {trend} * case model_version
                     when 'chat-v1.1' then 0.25 when 'chat-v2.0' then 0.5 else 0 end
@@ -236,6 +325,8 @@ def build_statements(d: Dialect, spec: DemoSpec, schema: str) -> list[str]:
                         and day >= {days - 7} then 1 else 0 end
                 + 1.3 * {_normal(d, "i", s, 3)} as quality
         from placed
+        -- Nothing after the demo's clock: the rest of today has not happened yet.
+        where created_at <= {clock}
         """,
         f"""
         create table {schema}.conversation_log as
@@ -245,8 +336,13 @@ def build_statements(d: Dialect, spec: DemoSpec, schema: str) -> list[str]:
             created_at,
             model_version,
             -- Turns 0 and 1 of a conversation share the prompt: a regenerated answer.
-            {_choose(PROMPTS, d.unit(d.int_div("i", "2"), s, 5))} as user_message,
-            {_choose(RESPONSES, u(6))} as ai_response
+            case prompt_index {
+            " ".join(
+                f"when {i} then '{prompt.replace(chr(39), chr(39) * 2)}'"
+                for i, prompt in enumerate(PROMPTS)
+            )
+        } end as user_message,
+            {_answer("prompt_index", u(6), "quality")} as ai_response
         from {messages}
         """,
         f"""
@@ -297,6 +393,7 @@ def build_statements(d: Dialect, spec: DemoSpec, schema: str) -> list[str]:
             consistency, emotion_match, evaluator, model_version
         from rows_out
         {_copies(d, "i", s, 22, 0.02)}
+            and (created_at is null or created_at <= {clock})
         """,
         f"""
         create table {schema}.feedback_log as
@@ -394,6 +491,7 @@ def build_statements(d: Dialect, spec: DemoSpec, schema: str) -> list[str]:
         select feedback_id, conversation_id, message_id, created_at, feedback, user_id
         from all_reactions
         {_copies(d, "i", s, 38, 0.02)}
+            and (created_at is null or created_at <= {clock})
         """,
         f"drop table {messages}",
     ]

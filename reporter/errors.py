@@ -17,3 +17,10 @@ class PipelineError(Exception):
     """dbt build failed or its error-severity tests failed: exit code 1."""
 
     exit_code = 1
+
+
+class NoDataError(UserError):
+    """The request is valid but matches no data (an empty or unknown week, an export
+    whose filters match nothing): exit code 3, so a scheduler can tell it apart."""
+
+    exit_code = 3

@@ -8,6 +8,7 @@ channel that the data pipeline failed instead.
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,9 +27,16 @@ class BuildResult:
 
 
 def build_args(
-    target: str | None, profiles_dir: Path, dbt_vars: dict[str, Any] | None
+    target: str | None,
+    profiles_dir: Path,
+    dbt_vars: dict[str, Any] | None,
+    colors: bool | None = None,
 ) -> list[str]:
+    """dbt's arguments; colours only when stdout is a terminal (not in a cron log)."""
+    if colors is None:
+        colors = sys.stdout.isatty()
     args = ["build", "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(profiles_dir)]
+    args.append("--use-colors" if colors else "--no-use-colors")
     if target:
         args += ["--target", target]
     if dbt_vars:

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, fields
 from typing import Any
 
-from reporter.report import SegmentFigures, WeekFigures
+from reporter.report import QuarantineFigures, SegmentFigures, WeekFigures
 from reporter.warehouse import WarehouseConfig, fetch_all
 
 WEEK_COLUMNS = tuple(field.name for field in fields(WeekFigures))
@@ -27,7 +27,7 @@ _BOOL_COLUMNS = {
     "like_ratio_change_significant",
     "is_low_volume",
 }
-_TEXT_COLUMNS = {"week_label", "segment_type", "segment_value"}
+_TEXT_COLUMNS = {"week_label", "segment_type", "segment_value", "same_rows_as_model_version"}
 _DATE_COLUMNS = {"week_start", "week_end"}
 
 
@@ -76,6 +76,99 @@ def read_segments(config: WarehouseConfig, week_start: dt.date) -> list[SegmentF
         SegmentFigures(**{column: _typed(column, row[column]) for column in SEGMENT_COLUMNS})
         for row in rows
     ]
+
+
+@dataclass(frozen=True)
+class SegmentWeek:
+    """One row of `weekly_segment_performance`, for the dashboard's per-segment view."""
+
+    week_start: dt.date
+    week_label: str
+    segment_type: str
+    segment_value: str
+    eval_count: int
+    avg_score: float | None
+    avg_score_ci_low: float | None
+    avg_score_ci_high: float | None
+    prev_eval_count: int
+    score_change: float | None
+    score_change_ci_low: float | None
+    score_change_ci_high: float | None
+    score_change_significant: bool
+    feedback_count: int
+    like_ratio: float | None
+    like_ratio_change_pp: float | None
+    like_ratio_change_significant: bool
+    is_low_volume: bool
+    same_rows_as_model_version: str | None
+
+
+_SEGMENT_WEEK_INTS = {"eval_count", "prev_eval_count", "feedback_count"}
+
+
+def read_segment_weeks(config: WarehouseConfig) -> list[SegmentWeek]:
+    """Every row of weekly_segment_performance, by week, then segment."""
+    names = [field.name for field in fields(SegmentWeek)]
+    rows = fetch_all(
+        config,
+        f"select {', '.join(names)} from {config.relation('weekly_segment_performance')} "
+        "order by week_start, segment_type, segment_value",
+    )
+
+    def typed(column: str, value: Any) -> Any:
+        if value is not None and column in _SEGMENT_WEEK_INTS:
+            return int(value)
+        return _typed(column, value)
+
+    return [SegmentWeek(**{name: typed(name, row[name]) for name in names}) for row in rows]
+
+
+TOP_REASONS = 3
+
+
+def read_quarantine(config: WarehouseConfig, week: WeekFigures) -> QuarantineFigures:
+    """A week's quarantined rows, their share of the raw rows and the top reasons.
+
+    Raw rows of the week, as the balance test (tests/assert_every_raw_row_is_accounted_for)
+    counts them: the rows counted in weekly_performance, plus the rows set aside by rule and
+    the rows quarantined, from data_quality_daily. A repaired row (a dimension out of range)
+    is already among the counted ones.
+    """
+    start, end = week.week_start.isoformat(), week.week_end.isoformat()
+    in_week = f"quality_date between cast('{start}' as date) and cast('{end}' as date)"
+    quality = config.relation("data_quality_daily")
+    totals = fetch_all(
+        config,
+        "with this_week as ("
+        " select eval_count + feedback_count + quarantined_count as counted_count,"
+        " quarantined_count"
+        f" from {config.relation('weekly_performance')}"
+        f" where week_start = cast('{start}' as date)"
+        "), set_aside as ("
+        " select coalesce(sum(row_count), 0) as set_aside_count"
+        f" from {quality} where {in_week}"
+        " and not is_quarantined and issue <> 'dimension_out_of_range'"
+        ") select counted_count + set_aside_count as raw_row_count, quarantined_count,"
+        " case when counted_count + set_aside_count > 0 then"
+        " round(100.0 * quarantined_count / (counted_count + set_aside_count), 1) end"
+        " as quarantined_pct"
+        " from this_week cross join set_aside",
+    )
+    reasons = fetch_all(
+        config,
+        f"select issue, sum(row_count) as row_count from {quality}"
+        f" where {in_week} and is_quarantined"
+        f" group by issue order by row_count desc, issue limit {TOP_REASONS}",
+    )
+    if not totals:
+        return QuarantineFigures(0, 0, None)
+    row = totals[0]
+    return QuarantineFigures(
+        raw_row_count=int(row["raw_row_count"]),
+        quarantined_count=int(row["quarantined_count"]),
+        quarantined_pct=_float(row["quarantined_pct"]),
+        top_reasons=tuple((str(r["issue"]), int(r["row_count"])) for r in reasons),
+    )
 
 
 @dataclass(frozen=True)

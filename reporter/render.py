@@ -2,7 +2,9 @@
 
 The ko and en wording sit side by side in WORDING, so both languages say the same facts.
 Values that came from data are escaped (&, <, >) so that a label like `<!channel>`
-shows as text and cannot ping anyone, and every text is clipped to Block Kit's limits.
+shows as text and cannot ping anyone; mrkdwn's formatting characters in them (* _ ~ `)
+are shown as look-alike characters that Slack does not treat as formatting; each value
+is clipped on its own, and every text to Block Kit's limits.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from reporter.report import Mover, Report, Trend
+from reporter.report import Mover, QuarantineFigures, Report, Trend
 
 LANGUAGES = ("ko", "en")
 
@@ -27,9 +29,26 @@ MAX_FIELDS = 10
 MAX_BUTTON_TEXT_CHARS = 75
 MAX_URL_CHARS = 3000
 MAX_FALLBACK_CHARS = 4000
+# One data value (a model version, an evaluator): long enough to tell values apart, short
+# enough that three movers always fit one section.
+MAX_VALUE_CHARS = 80
+# Slack has no escape for mrkdwn formatting: these look the same and format nothing. An
+# underscore between two letters or digits (llm_judge) cannot open or close italics and
+# stays as it is.
+MRKDWN_LOOKALIKES = str.maketrans({"*": "\u2217", "~": "\u223c", "`": "\u02cb"})
+FORMATTING_UNDERSCORE = re.compile(r"(?<![^\W_])_|_(?![^\W_])")
 
 WORDING: dict[str, dict[str, str]] = {
-    "title": {"ko": "📈 AI 성능 개선 리포트", "en": "📈 AI Performance Improvement Report"},
+    # The header fits the week: a regression, an improvement, or neither.
+    "title": {"ko": "📊 AI 성능 리포트", "en": "📊 AI Performance Report"},
+    "title_improved": {
+        "ko": "📈 AI 성능 개선 리포트",
+        "en": "📈 AI Performance Improvement Report",
+    },
+    "title_regressed": {
+        "ko": "📉 AI 성능 하락 리포트",
+        "en": "📉 AI Performance Regression Report",
+    },
     "partial_week": {"ko": "⚠️ 아직 끝나지 않은 주", "en": "⚠️ week not complete yet"},
     "this_week": {"ko": "이번주 평균 점수", "en": "This week's average score"},
     "last_week": {"ko": "지난주 평균 점수", "en": "Last week's average score"},
@@ -41,6 +60,11 @@ WORDING: dict[str, dict[str, str]] = {
     "consistency": {"ko": "일관성", "en": "Consistency"},
     "emotion_match": {"ko": "감정 일치도", "en": "Emotion match"},
     "quarantined": {"ko": "격리된 행", "en": "Quarantined rows"},
+    "quarantined_share": {
+        "ko": "{count} (원본 {raw}행 중 {pct})",
+        "en": "{count} ({pct} of {raw} raw rows)",
+    },
+    "top_reasons": {"ko": "주요 사유", "en": "top reasons"},
     "generated_at": {"ko": "생성시각", "en": "Generated"},
     "no_baseline": {"ko": "비교 불가", "en": "n/a"},
     "no_data": {"ko": "데이터 없음", "en": "no data"},
@@ -69,6 +93,10 @@ WORDING: dict[str, dict[str, str]] = {
         "en": "Significant changes only, ranked by the conservative end of the interval.",
     },
     "model_version": {"ko": "모델", "en": "model"},
+    "same_rows": {
+        "ko": "{who}와 같은 평가라 한 번만 표시",
+        "en": "the same evaluations as {who}, shown once",
+    },
     "evaluator": {"ko": "평가자", "en": "evaluator"},
     "score_metric": {"ko": "점수", "en": "score"},
     "like_ratio_metric": {"ko": "좋아요 비율", "en": "like ratio"},
@@ -80,7 +108,7 @@ WORDING: dict[str, dict[str, str]] = {
             "변화율은 개선이나 하락으로 판단하지 않습니다."
         ),
         "en": (
-            "⚠️ Low volume: {n} evaluations this week, {prev} last week (minimum {min_n}). "
+            "⚠️ Low volume: {n} this week, {prev} last week (minimum {min_n}). "
             "The change is not an improvement or a regression."
         ),
     },
@@ -121,8 +149,20 @@ class RenderedReport:
 
 
 def escape(value: object) -> str:
-    """Slack's three control characters, for any value that came from data."""
-    return str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Slack's three control characters, and mrkdwn's formatting characters as look-alikes,
+    for any value that came from data."""
+    text = str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return FORMATTING_UNDERSCORE.sub("\u02cd", text.translate(MRKDWN_LOOKALIKES))
+
+
+def value_text(value: object) -> str:
+    """A data value as shown in a list: escaped, and clipped on its own."""
+    return clip(escape(value), MAX_VALUE_CHARS)
+
+
+def count_noun(count: int, singular: str, plural: str) -> str:
+    """1 evaluation, 2 evaluations (English)."""
+    return f"{count:,} {singular if count == 1 else plural}"
 
 
 def clip(text: str, limit: int) -> str:
@@ -240,10 +280,16 @@ def _mover_line(mover: Mover, lang: str) -> str:
         change = _signed(mover.change, word("pp", lang))
         interval = f"{mover.ci_low:+.1f} ~ {mover.ci_high:+.1f}{word('pp', lang)}"
     counts = f"n={mover.n:,} {word('vs', lang)} {mover.prev_n:,}"
-    return (
-        f"• {word(mover.segment_type, lang)} *{escape(mover.segment_value)}*: "
+    line = (
+        f"• {word(mover.segment_type, lang)} *{value_text(mover.segment_value)}*: "
         f"{word(mover.metric + '_metric', lang)} {change} (CI {interval}; {counts})"
     )
+    if mover.same_rows:
+        who = ", ".join(
+            f"{word(kind, lang)} {value_text(value)}" for kind, value in mover.same_rows
+        )
+        line += f" ({word('same_rows', lang).format(who=who)})"
+    return line
 
 
 def render_movers(report: Report, lang: str) -> RenderedReport | None:
@@ -277,6 +323,29 @@ def _week_line(report: Report, lang: str) -> str:
     return line
 
 
+def _title(report: Report, lang: str) -> str:
+    if report.regressions:
+        return word("title_regressed", lang)
+    if report.trend is Trend.IMPROVED:
+        return word("title_improved", lang)
+    return word("title", lang)
+
+
+def _quarantined(week_count: int, figures: QuarantineFigures | None, lang: str) -> str:
+    """12 (1.0% of 1,234 raw rows) · top reasons: null_score 7, unknown_feedback_label 5"""
+    if figures is None or figures.quarantined_pct is None:
+        return f"{week_count:,}"
+    text = word("quarantined_share", lang).format(
+        count=f"{figures.quarantined_count:,}",
+        raw=f"{figures.raw_row_count:,}",
+        pct=f"{figures.quarantined_pct:.1f}%",
+    )
+    if figures.top_reasons:
+        reasons = ", ".join(f"{value_text(reason)} {n:,}" for reason, n in figures.top_reasons)
+        text += f" · {word('top_reasons', lang)}: {reasons}"
+    return text
+
+
 def _facts(report: Report, lang: str) -> list[tuple[str, str]]:
     """(label, value) pairs in display order; values are already escaped."""
     week = report.week
@@ -292,15 +361,18 @@ def _facts(report: Report, lang: str) -> list[tuple[str, str]]:
         (word("accuracy", lang), _score(week.avg_accuracy, lang)),
         (word("consistency", lang), _score(week.avg_consistency, lang)),
         (word("emotion_match", lang), _score(week.avg_emotion_match, lang)),
-        (word("quarantined", lang), f"{week.quarantined_count:,}"),
+        (word("quarantined", lang), _quarantined(week.quarantined_count, report.quarantine, lang)),
     ]
 
 
 def _low_volume_note(report: Report, lang: str) -> str:
     week = report.week
-    return word("low_volume_note", lang).format(
-        n=f"{week.eval_count:,}", prev=f"{week.prev_eval_count:,}", min_n=f"{report.min_n:,}"
-    )
+    if lang == "en":
+        n = count_noun(week.eval_count, "evaluation", "evaluations")
+        prev = count_noun(week.prev_eval_count, "evaluation", "evaluations")
+    else:
+        n, prev = f"{week.eval_count:,}", f"{week.prev_eval_count:,}"
+    return word("low_volume_note", lang).format(n=n, prev=prev, min_n=f"{report.min_n:,}")
 
 
 def _generated_line(report: Report, lang: str) -> str:
@@ -325,7 +397,7 @@ def render_text(
     """
     lead = _regression_lead(report, lang, mention)
     lines = [lead] if lead else []
-    lines.append(f"{word('title', lang)} · {_week_line(report, lang)}")
+    lines.append(f"{_title(report, lang)} · {_week_line(report, lang)}")
     feedback = word("feedback", lang)
     # As in the team's original message: "- 👍 52 / 👎 11", no label before it.
     lines += [
@@ -347,7 +419,10 @@ def render_blocks(
     mention: str | None = None,
     movers: list[dict[str, Any]] | None = None,
 ) -> list[dict[str, Any]]:
-    """The regression lead (if any), header, week, facts, notes, movers, button, context."""
+    """The regression lead (if any), header, week, facts, notes, movers, button, context.
+
+    `movers`: the movers' own blocks (inline, for a webhook), or the note that they are in
+    the thread (a bot token)."""
     facts = _facts(report, lang)
     lead = _regression_lead(report, lang, mention)
     blocks: list[dict[str, Any]] = [
@@ -355,7 +430,7 @@ def render_blocks(
             "type": "header",
             "text": {
                 "type": "plain_text",
-                "text": clip(word("title", lang), MAX_HEADER_CHARS),
+                "text": clip(_title(report, lang), MAX_HEADER_CHARS),
                 "emoji": True,
             },
         },
@@ -386,6 +461,7 @@ def render_blocks(
                 },
             }
         )
+    blocks += movers or []
     if dashboard_url:
         url = dashboard_link(dashboard_url, report.week.week_label)
         if len(url) <= MAX_URL_CHARS:

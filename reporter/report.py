@@ -12,10 +12,10 @@ import re
 from dataclasses import dataclass
 from enum import Enum
 
-from reporter.errors import UserError
+from reporter.errors import NoDataError, UserError
 
 DEFAULT_MIN_N = 30
-WEEK_LABEL = re.compile(r"^\d{4}-W(0[1-9]|[1-4]\d|5[0-3])$")
+WEEK_LABEL = re.compile(r"^(\d{4})-W(\d{2})$")
 
 
 @dataclass(frozen=True)
@@ -77,6 +77,8 @@ class SegmentFigures:
     like_ratio_change_ci_low_pp: float | None
     like_ratio_change_ci_high_pp: float | None
     like_ratio_change_significant: bool
+    # For an evaluator whose rows are exactly a model version's (the mart decides).
+    same_rows_as_model_version: str | None = None
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,8 @@ class Mover:
     ci_high: float
     n: int
     prev_n: int
+    # Segments holding the same rows as this one, shown once: (("evaluator", "llm_judge"),)
+    same_rows: tuple[tuple[str, str], ...] = ()
 
     @property
     def conservative_bound(self) -> float:
@@ -113,10 +117,25 @@ def select_movers(segments: list[SegmentFigures], limit: int = MAX_MOVERS) -> tu
     """The significant segment changes, strongest conservative bound first.
 
     Ranking by the bound nearest to zero, not by the change itself, keeps a segment with
-    a handful of ratings (a wide interval) from topping the list.
+    a handful of ratings (a wide interval) from topping the list. An evaluator that holds
+    exactly a model version's rows (the mart's `same_rows_as_model_version`) is not listed
+    again: the model version's line names it.
     """
+    twins: dict[str, list[tuple[str, str]]] = {}
+    for segment in segments:
+        if segment.same_rows_as_model_version is not None:
+            twins.setdefault(segment.same_rows_as_model_version, []).append(
+                (segment.segment_type, segment.segment_value)
+            )
     movers = []
     for segment in segments:
+        if segment.same_rows_as_model_version is not None:
+            continue
+        same_rows = (
+            tuple(twins.get(segment.segment_value, ()))
+            if segment.segment_type == "model_version"
+            else ()
+        )
         checks = (
             (
                 "score",
@@ -148,11 +167,22 @@ def select_movers(segments: list[SegmentFigures], limit: int = MAX_MOVERS) -> tu
                     high,
                     n,
                     prev_n,
+                    same_rows,
                 )
                 if mover.strength > 0:
                     movers.append(mover)
     movers.sort(key=lambda m: (-m.strength, m.segment_type, m.segment_value, m.metric))
     return tuple(movers[:limit])
+
+
+@dataclass(frozen=True)
+class QuarantineFigures:
+    """A week's quarantined rows against the raw rows that arrived (reads.read_quarantine)."""
+
+    raw_row_count: int  # raw evaluation and reaction rows dated in the week
+    quarantined_count: int
+    quarantined_pct: float | None  # None when no raw row arrived
+    top_reasons: tuple[tuple[str, int], ...] = ()  # (reason, rows), most rows first
 
 
 class Trend(Enum):
@@ -174,6 +204,7 @@ class Report:
     generated_at: dt.datetime  # timezone-aware
     min_n: int = DEFAULT_MIN_N
     movers: tuple[Mover, ...] = ()
+    quarantine: QuarantineFigures | None = None
 
     @property
     def is_low_volume(self) -> bool:
@@ -220,11 +251,23 @@ class Report:
 
 
 def parse_week_label(value: str) -> str:
-    """Validate a `--week` value such as 2026-W01."""
+    """Validate a `--week` value such as 2026-W01, including that the week exists."""
     text = value.strip().upper()
-    if not WEEK_LABEL.match(text):
-        raise UserError(f"--week must look like 2026-W01, not {value!r}")
+    match = WEEK_LABEL.match(text)
+    if not match:
+        raise UserError(f"--week must look like 2026-W01 (year, W, two-digit week), not {value!r}")
+    year, number = int(match.group(1)), int(match.group(2))
+    weeks_in_year = dt.date(year, 12, 28).isocalendar()[1]  # 28 December is in the last week
+    if not 1 <= number <= weeks_in_year:
+        raise UserError(
+            f"--week {text}: week {number} does not exist in {year}, whose ISO weeks are "
+            f"W01 to W{weeks_in_year}"
+        )
     return text
+
+
+def _has_data(week: WeekFigures) -> bool:
+    return week.eval_count > 0 or week.feedback_count > 0
 
 
 def select_week(
@@ -239,19 +282,25 @@ def select_week(
         raise UserError("weekly_performance is empty: no valid evaluation or reaction yet")
     if week_label is not None:
         label = parse_week_label(week_label)
+        known = f"{weeks[0].week_label} to {weeks[-1].week_label}"
         for week in weeks:
             if week.week_label == label:
+                if not _has_data(week):
+                    raise NoDataError(
+                        f"week {label} has no valid evaluation or reaction, so there is nothing "
+                        f"to report; pass another --week (weekly_performance has {known})"
+                    )
                 return week
-        known = f"{weeks[0].week_label} to {weeks[-1].week_label}"
-        raise UserError(f"week {label} is not in weekly_performance (it has {known})")
+        raise NoDataError(f"week {label} is not in weekly_performance; pass a --week from {known}")
     if as_of is None:
         complete = [week for week in weeks if week.is_complete_week]
         condition = "is complete yet"
     else:
         complete = [week for week in weeks if week.week_end < as_of]
         condition = f"ended before {as_of.isoformat()}"
+    complete = [week for week in complete if _has_data(week)]
     if not complete:
-        raise UserError(
+        raise NoDataError(
             f"no week in weekly_performance {condition} (the first is {weeks[0].week_label}); "
             "pass --week to report a partial week"
         )

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from reporter import ledger
 from reporter.errors import DeliveryError, UserError
-from reporter.reads import read_segments, read_weekly_performance
+from reporter.reads import read_quarantine, read_segments, read_weekly_performance
 from reporter.render import (
     LANGUAGES,
     RenderedReport,
@@ -87,7 +87,13 @@ def build_report(
     week = select_week(read_weekly_performance(config), request.week, request.as_of)
     generated_at = (now or dt.datetime.now(dt.timezone.utc)).astimezone(ZoneInfo(request.timezone))
     movers = select_movers(read_segments(config, week.week_start))
-    return Report(week=week, generated_at=generated_at, min_n=request.min_n, movers=movers)
+    return Report(
+        week=week,
+        generated_at=generated_at,
+        min_n=request.min_n,
+        movers=movers,
+        quarantine=read_quarantine(config, week),
+    )
 
 
 def preview_report(

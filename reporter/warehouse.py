@@ -8,6 +8,7 @@ and its target (``--target`` / ``DBT_TARGET``, default: the profile's own defaul
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -85,7 +86,7 @@ def load_config(
             )
         rendered = renderer.render_data(outputs[target_name])
     except DbtBaseException as exc:
-        raise UserError(f"cannot read the dbt profile: {str(exc).splitlines()[0]}") from None
+        raise UserError(profile_error(str(exc), folder / "profiles.yml")) from None
     kind = rendered.get("type")
     if kind not in SUPPORTED_TYPES:
         raise UserError(f"target {target_name!r} has type {kind!r}; supported: {SUPPORTED_TYPES}")
@@ -105,6 +106,46 @@ def load_config(
         dbname=rendered.get("dbname") or rendered.get("database"),
         extra={k: v for k, v in rendered.items() if k not in {"password", "pass"}},
     )
+
+
+_GENERIC_LINES = {"compilation error", "runtime error", "raw error:"}
+
+
+def profile_error(message: str, path: Path) -> str:
+    """dbt's multi-line profile error as one line naming the setting and the fix."""
+    lines = [line.strip() for line in message.splitlines()]
+    details = [
+        line
+        for line in lines
+        if line
+        and line.lower() not in _GENERIC_LINES
+        and not line.startswith("dbt encountered")
+        and not set(line) <= {"-"}
+        and not re.match(r"^\d+\s+\|", line)  # dbt's quoted YAML lines
+    ]
+    env = re.search(r"env_var\(\s*'([^']+)'", message)
+    bad_value = re.search(r"Could not convert value '(.*)' into type '(\w+)'", message)
+    if env and bad_value:
+        name, value, kind = env.group(1), bad_value.group(1), bad_value.group(2)
+        example = f" (e.g. {name}=5432)" if "PORT" in name.upper() else ""
+        return (
+            f"{name}={value!r} is not a {kind}, but {path} reads it as one: "
+            f"set {name} to a {kind}{example} or unset it"
+        )
+    missing = re.search(r"Env var required but not provided: '([^']+)'", message)
+    if missing:
+        return (
+            f"{path} needs the environment variable {missing.group(1)}: set it, "
+            "or give env_var() a default in profiles.yml"
+        )
+    syntax = next((line for line in details if line.startswith("Syntax error")), None)
+    if syntax:
+        return (
+            f"{path} is not valid YAML ({syntax[0].lower()}{syntax[1:]}): fix it, "
+            "or start again from profiles.example.yml"
+        )
+    detail = details[0] if details else "dbt could not read it"
+    return f"cannot read {path}: {detail}; compare it with profiles.example.yml"
 
 
 def _open_duckdb(path: str, read_only: bool, timeout_s: float):

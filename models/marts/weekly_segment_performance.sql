@@ -175,7 +175,7 @@ adjusted_p_values as (
     from ranked_p_values
 ),
 
-final as (
+segment_rows as (
     select
         with_p_values.week_start,
         cast({{ iso_week_label('with_p_values.week_start') }} as {{ dbt.type_string() }}) as week_label,
@@ -238,6 +238,51 @@ final as (
             and with_p_values.segment_type = like_ratio_q_values.segment_type
             and with_p_values.segment_value = like_ratio_q_values.segment_value
             and like_ratio_q_values.metric = 'like_ratio'
+),
+
+-- An evaluator whose evaluations this week and last week are exactly a model version's
+-- (same counts, means and spreads): the two segments hold the same rows, so a report
+-- shows the model version once and says so, instead of the same change twice.
+same_rows as (
+    select
+        evaluators.week_start,
+        evaluators.segment_value as evaluator,
+        min(model_versions.segment_value) as model_version
+    from segment_rows as evaluators
+    inner join segment_rows as model_versions
+        on
+            evaluators.week_start = model_versions.week_start
+            and model_versions.segment_type = 'model_version'
+            and evaluators.eval_count = model_versions.eval_count
+            and evaluators.prev_eval_count = model_versions.prev_eval_count
+    where
+        evaluators.segment_type = 'evaluator'
+        and evaluators.eval_count > 0
+        and coalesce(
+            abs(evaluators.avg_score - model_versions.avg_score) < 1e-9,
+            evaluators.avg_score is null and model_versions.avg_score is null
+        )
+        and coalesce(
+            abs(evaluators.stddev_score - model_versions.stddev_score) < 1e-9,
+            evaluators.stddev_score is null and model_versions.stddev_score is null
+        )
+        and coalesce(
+            abs(evaluators.prev_avg_score - model_versions.prev_avg_score) < 1e-9,
+            evaluators.prev_avg_score is null and model_versions.prev_avg_score is null
+        )
+    group by 1, 2
+),
+
+final as (
+    select
+        segment_rows.*,
+        cast(same_rows.model_version as {{ dbt.type_string() }}) as same_rows_as_model_version
+    from segment_rows
+    left join same_rows
+        on
+            segment_rows.week_start = same_rows.week_start
+            and segment_rows.segment_type = 'evaluator'
+            and segment_rows.segment_value = same_rows.evaluator
 )
 
 select * from final

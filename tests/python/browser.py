@@ -47,6 +47,9 @@ PAGE_READY_JS = """(() => {
 })()"""
 
 
+PAGE_RUNNING_JS = "!!document.querySelector('[data-testid=\"stStatusWidget\"]')"
+
+
 def chromium_path() -> str | None:
     return (
         os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
@@ -209,6 +212,55 @@ def open_and_wait(page: DevTools, url: str, expected: list[str], timeout_s: floa
         raise AssertionError(f"{exc}; the page said:\n{seen['text'][:3000]}") from None
     time.sleep(1.0)  # let the charts' enter transitions finish before the screenshot
     return seen["text"]
+
+
+# Each drawn chart's legends as Vega drew them in SVG: title, labels, and each symbol's
+# fill, stroke, dash and opacity; and the dash patterns and opacities of its marks.
+CHARTS_JS = """(() => [...document.querySelectorAll('[data-testid="stVegaLiteChart"]')]
+    .filter(chart => chart.offsetParent && chart.querySelector('svg.marks'))
+    .map(chart => ({
+        legends: [...chart.querySelectorAll('g.role-legend')].map(legend => ({
+            title: legend.querySelector('g.role-legend-title text')?.textContent || null,
+            entries: [...legend.querySelectorAll('g.role-legend-symbol path')].map((symbol, i) => ({
+                label: legend.querySelectorAll('g.role-legend-label text')[i]?.textContent,
+                fill: symbol.getAttribute('fill'),
+                stroke: symbol.getAttribute('stroke'),
+                dash: symbol.getAttribute('stroke-dasharray'),
+                opacity: symbol.getAttribute('opacity'),
+            })),
+        })),
+        lineDashes: [...chart.querySelectorAll('g.mark-line path')]
+            .map(path => path.getAttribute('stroke-dasharray')),
+        barOpacities: [...chart.querySelectorAll('g.mark-rect path')]
+            .map(path => path.getAttribute('opacity')),
+        hollowPoints: [...chart.querySelectorAll('g.mark-symbol path')]
+            .filter(path => path.getAttribute('fill-opacity') === '0').length,
+    })))()"""
+
+
+def charts(page: DevTools) -> list[dict[str, Any]]:
+    """The visible charts' legends and mark styles (see CHARTS_JS)."""
+    return page.evaluate(CHARTS_JS) or []
+
+
+def open_tab(page: DevTools, label: str, timeout_s: float = 60.0) -> list[dict[str, Any]]:
+    """Click a Streamlit tab and wait until its charts are drawn; returns charts(page)."""
+    script = (
+        "(() => { const tab = [...document.querySelectorAll('[role=tab]')]"
+        f".find(t => t.innerText.trim() === {json.dumps(label)});"
+        " if (tab) tab.click(); return !!tab; })()"
+    )
+    if not page.evaluate(script):
+        raise AssertionError(f"no tab named {label!r}")
+    found: dict[str, list[dict[str, Any]]] = {"charts": []}
+
+    def drawn() -> bool:
+        found["charts"] = charts(page)
+        return bool(found["charts"]) and not page.evaluate(PAGE_RUNNING_JS)
+
+    _wait(f"the charts of tab {label!r}", timeout_s, drawn, interval_s=0.5)
+    time.sleep(1.0)  # the charts' enter transitions
+    return charts(page)
 
 
 def screenshot(page: DevTools, path: Path) -> bytes:

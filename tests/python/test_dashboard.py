@@ -8,6 +8,7 @@ Vega-Lite, so "the chart shows the mart's numbers" means exactly that.
 from __future__ import annotations
 
 import datetime as dt
+import importlib.util
 import json
 import shutil
 import uuid
@@ -108,21 +109,39 @@ def metric_color(element: Any) -> str:
     return MetricProto.MetricColor.Name(element.proto.color)
 
 
+def charts_module() -> Any:
+    """The app's chart functions, imported without running the app."""
+    spec = importlib.util.spec_from_file_location("dashboard_charts", APP)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def test_ai_performance_tab_charts_the_marts_weekly_and_daily_scores(open_app, demo_warehouse):
     app = open_app(demo_warehouse)
     assert [tab.label for tab in app.tabs] == [
         "AI Performance",
         "Feedback",
         "Quality dimensions",
+        "By model and evaluator",
         "Data quality",
     ]
     weekly_chart, daily_chart = charts(app, 0)
 
     weeks = weeks_of(demo_warehouse)
-    (band, band_data), (line, line_data), (points, _), (rings, ring_data), (rule, rule_data) = (
-        layers(weekly_chart)
-    )
+    (
+        (band, band_data),
+        (line, complete_data),
+        (dashed, partial_data),
+        (points, line_data),
+        (rings, ring_data),
+        (rule, rule_data),
+    ) = layers(weekly_chart)
     assert line["mark"]["type"] == "line" and points["mark"]["type"] == "point"
+    # Complete weeks on the solid line; the dashed one runs from the last complete week on.
+    complete = [w["week_label"] for w in weeks if w["is_complete_week"]]
+    assert list(complete_data["week_label"]) == complete
+    assert list(partial_data["week_label"]) == [w["week_label"] for w in weeks][len(complete) - 1 :]
     # The interval band is the mart's, and the rings mark exactly its significant changes.
     assert band["mark"]["type"] == "area" and band["encoding"]["y2"]["field"] == "avg_score_ci_high"
     assert records(band_data, "week_label", "avg_score_ci_low", "avg_score_ci_high") == [
@@ -137,14 +156,14 @@ def test_ai_performance_tab_charts_the_marts_weekly_and_daily_scores(open_app, d
     assert records(line_data, "week_label", "avg_score", "eval_count") == [
         (w["week_label"], w["avg_score"], w["eval_count"]) for w in weeks
     ]
-    tooltip = {t["field"] for t in line["encoding"]["tooltip"]}
+    tooltip = {t["field"] for t in points["encoding"]["tooltip"]}
     assert {"avg_score", "eval_count"} <= tooltip  # the sample size on hover
     default = latest_complete(weeks)
     assert list(rule_data["week_label"]) == [default["week_label"]]
 
     days = demo_warehouse.mart("daily_scores", "score_date")
-    ((daily, daily_data),) = layers(daily_chart)
-    assert daily["mark"] == {"type": "line", "point": True}
+    ((daily, _), (daily_points, daily_data)) = layers(daily_chart)
+    assert daily["mark"]["type"] == "line" and daily_points["mark"]["type"] == "point"
     assert {"avg_score", "eval_count"} <= {t["field"] for t in daily["encoding"]["tooltip"]}
     assert [
         (ts.date(), score, n)
@@ -210,9 +229,14 @@ def test_feedback_tab_stacks_the_weekly_likes_and_dislikes_under_the_like_ratio(
     app = open_app(demo_duckdb)
     weeks = weeks_of(demo_duckdb)
     weekly_chart, daily_chart = charts(app, 1)
-    ((bars, bar_data), (band, band_data), (ratio, ratio_data), (rings, ring_data)) = layers(
-        weekly_chart
-    )
+    (
+        (bars, bar_data),
+        (band, band_data),
+        (ratio, _),
+        (_, _),
+        (ratio_points, ratio_data),
+        (rings, ring_data),
+    ) = layers(weekly_chart)
     assert band["mark"]["type"] == "area"
     assert records(band_data, "week_label", "like_ratio_ci_low", "like_ratio_ci_high") == [
         (w["week_label"], w["like_ratio_ci_low"], w["like_ratio_ci_high"]) for w in weeks
@@ -225,12 +249,12 @@ def test_feedback_tab_stacks_the_weekly_likes_and_dislikes_under_the_like_ratio(
         [(w["week_label"], "like", w["like_count"]) for w in weeks]
         + [(w["week_label"], "dislike", w["dislike_count"]) for w in weeks]
     )
-    assert ratio["mark"]["type"] == "line"
+    assert ratio["mark"]["type"] == "line" and ratio_points["mark"]["type"] == "point"
     assert records(ratio_data, "week_label", "like_ratio") == [
         (w["week_label"], w["like_ratio"]) for w in weeks
     ]
     days = demo_duckdb.mart("daily_feedback", "feedback_date")
-    ((daily, daily_data),) = layers(daily_chart)
+    ((daily, _), (_, daily_data)) = layers(daily_chart)
     assert {"like_ratio", "feedback_count"} <= {t["field"] for t in daily["encoding"]["tooltip"]}
     assert [
         (ts.date(), ratio, n)
@@ -254,7 +278,7 @@ def test_quality_dimensions_tab_charts_accuracy_consistency_and_emotion_match(
 def test_data_quality_tab_charts_quarantined_rows_per_day_and_reason(open_app, demo_duckdb):
     app = open_app(demo_duckdb)
     quality = demo_duckdb.mart("data_quality_daily")
-    quarantined_chart, aside_chart = charts(app, 3)
+    quarantined_chart, aside_chart = charts(app, 4)
     ((bars, data),) = layers(quarantined_chart)
     assert bars["encoding"]["color"]["field"] == "issue"
     shown = [
@@ -281,12 +305,12 @@ def test_date_range_keeps_the_weeks_and_days_inside_it(open_app, demo_duckdb):
     start, end = weeks[2]["week_start"], weeks[3]["week_end"]
     app.sidebar.date_input(key="dates").set_value((start, end)).run()
 
-    (_, (_, weekly), *_) = layers(charts(app, 0)[0])
+    (_, _, _, (_, weekly), *_) = layers(charts(app, 0)[0])
     assert list(weekly["week_label"]) == [weeks[2]["week_label"], weeks[3]["week_label"]]
-    ((_, daily),) = layers(charts(app, 0)[1])
+    (_, (_, daily)) = layers(charts(app, 0)[1])
     days = [ts.date() for ts in daily["score_date"]]
     assert days and min(days) >= start and max(days) <= end
-    ((_, quality),) = layers(charts(app, 3)[0])
+    ((_, quality),) = layers(charts(app, 4)[0])
     assert all(start <= ts.date() <= end for ts in quality["quality_date"])
 
 
@@ -296,7 +320,7 @@ def test_low_volume_weeks_are_marked_with_the_reports_rule(open_app, demo_duckdb
     min_n = sorted(w["eval_count"] for w in weeks)[len(weeks) // 2]
     app = open_app(demo_duckdb, REPORT_MIN_N=str(min_n))
 
-    (_, (_, data), (points, _), *_) = layers(charts(app, 0)[0])
+    (_, _, _, (points, data), *_) = layers(charts(app, 0)[0])
     figures = read_weekly_performance(demo_duckdb.config)
     now = dt.datetime.now(dt.timezone.utc)
     expected = [Report(w, now, min_n).is_low_volume for w in figures]
@@ -416,3 +440,104 @@ def test_send_posts_once_and_the_slack_button_opens_the_dashboard_on_that_week(
     reopened = open_app(writable_demo, week=linked_week)
     assert reopened.sidebar.selectbox(key="week").value == week["week_label"]
     assert metric(reopened, "Average score").value == f"{week['avg_score']:.2f}"
+
+
+def test_significance_diamonds_have_their_own_green_and_red_legend(open_app, demo_duckdb):
+    app = open_app(demo_duckdb)
+    for chart_, markers in ((charts(app, 0)[0], 4), (charts(app, 1)[0], 5)):
+        specs = [spec for spec, _ in layers(chart_)]
+        rings = specs[markers]["encoding"]
+        # Not the colour channel: that one is the volume's (or the reaction's) legend.
+        assert "color" not in rings and rings["stroke"]["field"] == "direction"
+        assert rings["stroke"]["title"] == "Significant change"
+        assert rings["stroke"]["scale"] == {
+            "domain": ["up", "down"],
+            "range": ["#2ca02c", "#d62728"],
+        }
+        colours = [
+            spec["encoding"]["color"] for spec in specs if "color" in spec.get("encoding", {})
+        ]
+        assert colours and all(c["field"] != "direction" for c in colours)
+    points = layers(charts(app, 0)[0])[3][0]["encoding"]["color"]
+    assert points["title"] == "Volume" and points["scale"]["domain"] == [
+        "enough evaluations",
+        "low volume",
+    ]
+    bars = layers(charts(app, 1)[0])[0][0]["encoding"]["color"]
+    assert bars["title"] == "Reaction" and bars["scale"]["domain"] == ["like", "dislike"]
+
+
+def test_a_partial_week_is_drawn_dashed_hollow_and_faded(open_app, demo_duckdb):
+    app = open_app(demo_duckdb)
+    weeks = weeks_of(demo_duckdb)
+    partial = [w["week_label"] for w in weeks if not w["is_complete_week"]]
+    assert partial  # the fixture ends on a Wednesday
+    score = layers(charts(app, 0)[0])
+    (solid, _), (dashed, dashed_data) = score[1], score[2]
+    for line in (solid, dashed):
+        assert line["encoding"]["strokeDash"]["title"] == "Week"
+    assert set(dashed_data["line"]) == {"partial week (still changing)"}
+    assert dashed["encoding"]["strokeDash"]["scale"]["range"][1] == [6, 4]
+    points, point_data = score[3]
+    fill = points["encoding"]["fillOpacity"]
+    assert fill["field"] == "period" and fill["scale"]["range"] == [1.0, 0.0]  # hollow
+    assert list(point_data[point_data["period"] != "complete week"]["week_label"]) == partial
+    bars, bar_data = layers(charts(app, 1)[0])[0]
+    opacity = bars["encoding"]["opacity"]
+    assert opacity["field"] == "period" and opacity["legend"] is not None
+    faded = dict(zip(opacity["scale"]["domain"], opacity["scale"]["range"], strict=True))
+    assert faded["partial week (still changing)"] < faded["complete week"]
+    assert set(bar_data[bar_data["period"] != "complete week"]["week_label"]) == set(partial)
+
+
+def test_days_with_few_reactions_are_off_the_line(open_app, demo_duckdb):
+    days = demo_duckdb.mart("daily_feedback", "feedback_date")
+    counts = sorted(d["feedback_count"] for d in days)
+    threshold = counts[len(counts) // 2]  # some days below, some not
+    app = open_app(demo_duckdb, REPORT_MIN_N=str(threshold))
+    (line, line_data), (points, point_data) = layers(charts(app, 1)[1])
+    on_line = {ts.date() for ts in line_data["feedback_date"]}
+    assert on_line == {d["feedback_date"] for d in days if d["feedback_count"] >= threshold}
+    few = point_data[point_data["feedback_count"] < threshold]
+    assert len(few) and set(few["day_volume"]) == {
+        f"fewer than {threshold:,} reactions (not a trend)"
+    }
+    assert points["encoding"]["color"]["title"] == "Day"
+
+
+def test_a_reason_keeps_its_colour_when_a_new_reason_appears():
+    dashboard_module = charts_module()
+    before = dashboard_module.reason_scale(["null_score", "score_out_of_range"])
+    after = dashboard_module.reason_scale(
+        ["brand_new_reason", "null_score", "null_created_at", "score_out_of_range"]
+    )
+
+    def colours(scale) -> dict[str, str]:
+        return dict(zip(scale.domain, scale.range, strict=True))
+
+    assert colours(before).items() <= colours(after).items()
+    assert len(set(colours(after).values())) == 4  # every reason its own colour
+
+
+def test_the_segment_tab_charts_each_model_version_and_evaluator(open_app, demo_duckdb):
+    app = open_app(demo_duckdb)
+    segments = demo_duckdb.mart("weekly_segment_performance", "week_start")
+    ((_, line_data), (points, _)) = layers(charts(app, 3)[0])
+    models = [s for s in segments if s["segment_type"] == "model_version"]
+    assert sorted(
+        records(line_data, "week_label", "segment_value", "avg_score", "eval_count")
+    ) == sorted(
+        (s["week_label"], s["segment_value"], s["avg_score"], s["eval_count"]) for s in models
+    )
+    assert points["encoding"]["shape"]["field"] == "volume"
+    week = latest_complete(weeks_of(demo_duckdb))["week_label"]
+    table = app.tabs[3].dataframe[0].value
+    assert sorted(table["Model version"]) == sorted(
+        s["segment_value"] for s in models if s["week_label"] == week
+    )
+
+    app.radio(key="segment_type").set_value("evaluator").run()
+    ((_, evaluator_data), _) = layers(charts(app, 3)[0])
+    assert set(evaluator_data["segment_value"]) == {
+        s["segment_value"] for s in segments if s["segment_type"] == "evaluator"
+    }

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import subprocess
 
-from reporter.demo import DemoSpec
+from reporter.demo import CONVERSATIONS, DemoSpec
+from reporter.warehouse import PROJECT_DIR
 
 
 def counts(warehouse, sql: str) -> int:
@@ -55,3 +58,59 @@ def test_demo_data_spans_whole_iso_weeks_up_to_the_end_date(make_warehouse):
     )[0]
     assert span["first"].date() == dt.date(2026, 2, 23)  # Monday of the week before
     assert span["last"].date() == dt.date(2026, 3, 4)
+
+
+def test_no_row_is_dated_after_the_demos_clock(make_warehouse):
+    warehouse = make_warehouse()
+    clock = dt.datetime(2026, 3, 4, 12, 30)  # half past noon on the last day
+    warehouse.generate(
+        DemoSpec(weeks=1, rows_per_day=200, seed=3, end_date=clock.date(), now=clock)
+    )
+    raw = warehouse.raw_schema
+    for table in ("conversation_log", "conversation_evaluation", "feedback_log"):
+        latest = warehouse.query(f"select max(created_at) as latest from {raw}.{table}")[0]
+        assert latest["latest"] <= clock, table
+        assert latest["latest"].date() == clock.date(), table  # the morning is there
+
+
+def test_without_an_end_date_the_clock_is_now():
+    before = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
+    clock = DemoSpec(weeks=1).clock()
+    assert before <= clock <= before + dt.timedelta(minutes=1)
+    end_of_day = DemoSpec(weeks=1, end_date=dt.date(2026, 3, 4)).clock()
+    assert end_of_day == dt.datetime(2026, 3, 4, 23, 59, 59)
+
+
+def test_every_answer_fits_its_question(demo_duckdb):
+    answers = {prompt: set(replies) for prompt, replies in CONVERSATIONS}
+    pairs = demo_duckdb.query(
+        f"select user_message, ai_response, count(*) as n "
+        f"from {demo_duckdb.raw_schema}.conversation_log group by 1, 2"
+    )
+    assert pairs and all(row["ai_response"] in answers[row["user_message"]] for row in pairs)
+    # The exported examples too: the good ones are the good answers to their question.
+    examples = demo_duckdb.query(
+        f"select user_message, ai_response from {demo_duckdb.schema}.tuning_examples "
+        "where label = 'good'"
+    )
+    assert examples
+    weak = {replies[2] for _, replies in CONVERSATIONS}
+    assert all(row["ai_response"] in answers[row["user_message"]] for row in examples)
+    assert sum(row["ai_response"] in weak for row in examples) < len(examples) / 10
+
+
+def test_make_demo_shows_progress_on_its_slow_steps(tmp_path):
+    # A dry run from a fresh clone's point of view: no virtualenv yet, so it installs too.
+    env = {**os.environ, "VENV": str(tmp_path / "venv")}
+    plan = subprocess.run(
+        ["make", "-n", "demo"], cwd=PROJECT_DIR, env=env, capture_output=True, text=True
+    )
+    assert plan.returncode == 0, plan.stderr
+    lines = plan.stdout.replace("\\\n", " ").splitlines()  # join continued lines
+    install = next(line for line in lines if "pip install" in line)
+    assert "--quiet" not in install and "Collecting" in install  # one line per package
+    build = next(line for line in lines if " build " in line and "dbt" in line)
+    assert "--quiet" not in build  # dbt's one line per model and test
+    steps = [line for line in lines if "==>" in line]
+    assert any("installing Python packages" in line for line in steps)
+    assert any("dbt build" in line for line in steps)

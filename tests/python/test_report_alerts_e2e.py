@@ -62,3 +62,5 @@ def test_a_webhook_gets_the_movers_inline(regressed, monkeypatch) -> None:
         assert send(regressed, monkeypatch, slack.webhook_env(), "--force") == 0
         (only,) = slack.messages
     assert only["text"].startswith("⚠️") and "Biggest movers · 2026-W01" in only["text"]
+    # Slack shows the blocks when there are blocks: the movers must be in them too.
+    assert "Biggest movers · 2026-W01" in json.dumps(only["blocks"], ensure_ascii=False)

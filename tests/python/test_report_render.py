@@ -5,24 +5,37 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from report_examples import NO_BASELINE, WEEK, report, week
 from slack_sdk.models.blocks import Block
 
-from reporter.errors import UserError
+from reporter.errors import NoDataError, UserError
 from reporter.render import (
     MAX_BLOCKS,
     MAX_FIELD_CHARS,
     MAX_FIELDS,
     MAX_HEADER_CHARS,
     MAX_TEXT_CHARS,
+    MAX_VALUE_CHARS,
     clip,
+    escape,
     render,
+    render_movers,
     render_pipeline_failure,
+    word,
 )
-from reporter.report import Trend, select_week
+from reporter.report import (
+    Mover,
+    QuarantineFigures,
+    SegmentFigures,
+    Trend,
+    parse_week_label,
+    select_movers,
+    select_week,
+)
 
 GOLDEN = Path(__file__).parent / "golden"
 DASHBOARD = "https://dash.example.com/performance"
@@ -243,7 +256,9 @@ def test_explicit_week_even_if_partial() -> None:
     ("weeks", "label", "as_of", "message"),
     [
         (WEEKS, "2026-1", None, "must look like 2026-W01"),
-        (WEEKS, "2026-W54", None, "must look like 2026-W01"),
+        (WEEKS, "2026-W54", None, "week 54 does not exist in 2026, whose ISO weeks are W01 to W53"),
+        (WEEKS, "2026-W99", None, "week 99 does not exist in 2026"),
+        (WEEKS, "2025-W53", None, "week 53 does not exist in 2025, whose ISO weeks are W01 to W52"),
         (WEEKS, "2025-W01", None, "not in weekly_performance"),
         (WEEKS, None, dt.date(2025, 12, 28), "no week"),
         ([], None, None, "empty"),
@@ -252,3 +267,171 @@ def test_explicit_week_even_if_partial() -> None:
 def test_week_selection_errors_are_user_errors(weeks, label, as_of, message) -> None:
     with pytest.raises(UserError, match=message):
         select_week(weeks, label, as_of)
+
+
+def test_a_53rd_week_exists_in_a_year_that_has_one() -> None:
+    assert parse_week_label("2026-w53") == "2026-W53"  # 2026 has 53 ISO weeks
+
+
+@pytest.mark.parametrize("label", ["2050-W01", "2026-W02"])
+def test_unknown_or_empty_week_is_refused_with_its_own_exit_code(label: str) -> None:
+    empty = week(
+        week_label="2026-W02",
+        week_start=dt.date(2026, 1, 5),
+        week_end=dt.date(2026, 1, 11),
+        eval_count=0,
+        feedback_count=0,
+        like_count=0,
+        dislike_count=0,
+        avg_score=None,
+    )
+    with pytest.raises(NoDataError) as refused:
+        select_week([*WEEKS[:2], empty], label)
+    assert refused.value.exit_code == 3 != UserError.exit_code
+    assert "--week" in str(refused.value) and "2025-W52 to 2026-W02" in str(refused.value)
+
+
+def test_the_latest_complete_week_skips_a_week_without_data() -> None:
+    empty = week(eval_count=0, feedback_count=0, avg_score=None)
+    assert select_week([WEEKS[0], empty]).week_label == "2025-W52"
+
+
+MOVERS = (
+    Mover("model_version", "chat-v2.0", "score", -1.26, -1.49, -1.04, 268, 225),
+    Mover("evaluator", "human", "score", -0.9, -1.3, -0.5, 100, 90),
+)
+
+
+def test_a_webhook_message_shows_the_movers_in_its_blocks() -> None:
+    moved = replace(report(), movers=MOVERS)
+    for lang in ("ko", "en"):
+        inline = render(moved, lang, DASHBOARD, threaded=False)
+        assert inline.thread is None
+        shown = json.dumps(inline.blocks, ensure_ascii=False)
+        assert "chat-v2.0" in shown and "human" in shown
+        assert word("movers_title", lang) in shown
+        assert_within_block_kit_limits(inline.blocks)
+
+
+def test_a_bot_message_says_in_its_blocks_that_the_movers_are_in_the_thread() -> None:
+    moved = replace(report(), movers=MOVERS)
+    threaded = render(moved, "en", DASHBOARD)
+    shown = json.dumps(threaded.blocks, ensure_ascii=False)
+    assert "Biggest movers are in the thread" in shown and "chat-v2.0" not in shown
+    assert "chat-v2.0" in threaded.thread.text
+
+
+@pytest.mark.parametrize(
+    ("changes", "ko", "en"),
+    [
+        ({}, "📈 AI 성능 개선 리포트", "📈 AI Performance Improvement Report"),
+        (
+            {"score_change_pct": -4.2},
+            "📉 AI 성능 하락 리포트",
+            "📉 AI Performance Regression Report",
+        ),
+        ({"score_change_significant": False}, "📊 AI 성능 리포트", "📊 AI Performance Report"),
+        ({"eval_count": 4}, "📊 AI 성능 리포트", "📊 AI Performance Report"),
+    ],
+    ids=["improved", "regressed", "not_significant", "low_volume"],
+)
+def test_the_header_fits_the_week(changes: dict, ko: str, en: str) -> None:
+    for lang, title in (("ko", ko), ("en", en)):
+        rendered = render(report(**changes), lang)
+        header = next(b for b in rendered.blocks if b["type"] == "header")
+        assert header["text"]["text"] == title
+        assert f"{title} · " in rendered.text
+
+
+def test_a_regression_header_never_says_improvement() -> None:
+    regressed = render(report(score_change_pct=-4.2), "en")
+    assert regressed.blocks[0]["text"]["text"].startswith("⚠️ Significant regression")
+    assert "Improvement" not in json.dumps(regressed.payload())
+
+
+def test_one_evaluation_is_singular() -> None:
+    text = render(report(eval_count=1, prev_eval_count=1), "en").text
+    assert "1 evaluation this week, 1 evaluation last week" in text
+    assert "1 evaluations" not in text
+    assert "12 evaluations this week" in render(report(eval_count=12), "en").text
+
+
+QUARANTINE = QuarantineFigures(
+    raw_row_count=4321,
+    quarantined_count=100,
+    quarantined_pct=2.3,
+    top_reasons=(("unknown_feedback_label", 61), ("score_out_of_range", 30), ("null_score", 9)),
+)
+
+
+def test_quarantined_rows_come_with_their_share_and_top_reasons() -> None:
+    quarantined = replace(report(quarantined_count=100), quarantine=QUARANTINE)
+    en = render(quarantined, "en").text
+    assert (
+        "- Quarantined rows: 100 (2.3% of 4,321 raw rows) · top reasons: "
+        "unknown_feedback_label 61, score_out_of_range 30, null_score 9"
+    ) in en.splitlines()
+    ko = render(quarantined, "ko").text
+    assert (
+        "- 격리된 행: 100 (원본 4,321행 중 2.3%) · 주요 사유: "
+        "unknown_feedback_label 61, score_out_of_range 30, null_score 9"
+    ) in ko.splitlines()
+
+
+def test_two_segments_with_the_same_rows_are_shown_once() -> None:
+    def segment(kind: str, value: str, twin: str | None = None) -> SegmentFigures:
+        return SegmentFigures(
+            dt.date(2026, 1, 5), kind, value, 300, 280, -1.1, -1.4, -0.8, True,
+            0, 0, None, None, None, False, twin,
+        )  # fmt: skip
+
+    movers = select_movers(
+        [
+            segment("model_version", "chat-v2.0"),
+            segment("evaluator", "llm_judge", twin="chat-v2.0"),
+            segment("model_version", "chat-v1.1"),
+        ]
+    )
+    assert [(m.segment_type, m.segment_value) for m in movers] == [
+        ("model_version", "chat-v1.1"),
+        ("model_version", "chat-v2.0"),
+    ]
+    assert movers[1].same_rows == (("evaluator", "llm_judge"),)
+    moved = replace(report(), movers=movers)
+    lines = [line for line in render_movers(moved, "en").text.splitlines() if "-1.10" in line]
+    assert len(lines) == 2  # not three: llm_judge is not a line of its own
+    assert "(the same evaluations as evaluator llm_judge, shown once)" in lines[1]
+    assert "평가자 llm_judge와 같은 평가" in render_movers(moved, "ko").text
+
+
+def _mover_section(blocks: list[dict]) -> dict:
+    return next(
+        b for b in blocks if b["type"] == "section" and "•" in b.get("text", {}).get("text", "")
+    )
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_formatting_characters_in_data_are_neutralised(lang: str) -> None:
+    name = "<!channel> *x* _y_ ~z~ `c`"
+    hostile = (Mover("model_version", name, "score", -1, -1.2, -0.8, 40, 40),)
+    rendered = render(replace(report(), movers=hostile), lang, threaded=False)
+    line = next(x for x in _mover_section(rendered.blocks)["text"]["text"].splitlines() if "•" in x)
+    assert line.count("*") == 2  # only the bold span the renderer opened and closed
+    shown = line.split("*")[1]
+    assert shown == "&lt;!channel&gt; ∗x∗ ˍyˍ ∼z∼ ˋcˋ"
+    assert not set("*_~`") & set(shown)
+    assert escape("llm_judge") == "llm_judge"  # an underscore inside a word formats nothing
+
+
+def test_one_long_segment_name_does_not_push_out_the_other_movers() -> None:
+    movers = (
+        Mover("model_version", "x" * 5000, "score", -1.5, -1.8, -1.2, 300, 280),
+        Mover("model_version", "chat-v1.1", "score", -1.0, -1.3, -0.7, 300, 280),
+        Mover("evaluator", "human", "score", -0.9, -1.2, -0.6, 300, 280),
+    )
+    rendered = render(replace(report(), movers=movers), "en", threaded=False)
+    assert_within_block_kit_limits(rendered.blocks)
+    section = _mover_section(rendered.blocks)["text"]["text"]
+    assert "chat-v1.1" in section and "human" in section
+    long_line = next(x for x in section.splitlines() if "xxx" in x)
+    assert "x" * MAX_VALUE_CHARS not in long_line and "…" in long_line
