@@ -3,8 +3,9 @@
 Realistic enough to exercise every rule: several model versions, a slow improvement
 trend with weekday seasonality, and a few percent of each messy case (duplicate
 deliveries, NULLs, out-of-range scores, label spellings, unknown labels, users who
-change their reaction). Pseudo-random numbers come from the engine's hash of
-(row, seed, purpose), so the same seed gives the same data on every run.
+change their reaction); every row carries loaded_at, the demo's clock. Pseudo-random
+numbers come from the engine's hash of (row, seed, purpose), so the same seed gives the
+same data on every run.
 
     python -m reporter.demo --weeks 12 --rows-per-day 500 --seed 1 --target duckdb
 """
@@ -342,7 +343,8 @@ def build_statements(d: Dialect, spec: DemoSpec, schema: str) -> list[str]:
                 for i, prompt in enumerate(PROMPTS)
             )
         } end as user_message,
-            {_answer("prompt_index", u(6), "quality")} as ai_response
+            {_answer("prompt_index", u(6), "quality")} as ai_response,
+            {clock} as loaded_at
         from {messages}
         """,
         f"""
@@ -390,7 +392,7 @@ def build_statements(d: Dialect, spec: DemoSpec, schema: str) -> list[str]:
         -- At-least-once delivery: about 2% of evaluations arrive twice.
         select
             evaluation_id, conversation_id, message_id, created_at, score, accuracy,
-            consistency, emotion_match, evaluator, model_version
+            consistency, emotion_match, evaluator, model_version, {clock} as loaded_at
         from rows_out
         {_copies(d, "i", s, 22, 0.02)}
             and (created_at is null or created_at <= {clock})
@@ -488,7 +490,9 @@ def build_statements(d: Dialect, spec: DemoSpec, schema: str) -> list[str]:
             select * from changed_minds
         )
         -- At-least-once delivery here too.
-        select feedback_id, conversation_id, message_id, created_at, feedback, user_id
+        select
+            feedback_id, conversation_id, message_id, created_at, feedback, user_id,
+            {clock} as loaded_at
         from all_reactions
         {_copies(d, "i", s, 38, 0.02)}
             and (created_at is null or created_at <= {clock})
