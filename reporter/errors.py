@@ -17,3 +17,12 @@ class PipelineError(Exception):
     """dbt build failed or its error-severity tests failed: exit code 1."""
 
     exit_code = 1
+
+
+class OutcomeUnknown(DeliveryError):
+    """A post may or may not have reached Slack and cannot be read back (a webhook): exit 3.
+
+    No run posts it again on its own; `send --force` is the human's decision.
+    """
+
+    exit_code = 3

@@ -100,7 +100,7 @@ def test_send_posts_the_mart_numbers_once_then_does_nothing(
     assert [(r["week_label"], r["status"], r["attempt_count"]) for r in rows] == [
         ("2026-W01", "sent", 1)
     ]
-    assert rows[0]["slack_ts"] == "1767225600.000001" and len(rows[0]["payload_sha256"]) == 64
+    assert rows[0]["slack_ts"] == slack.reports[0]["ts"] and len(rows[0]["payload_sha256"]) == 64
 
     # --force posts again, on purpose.
     assert main(cli_args("send", warehouse, "--force")) == 0
