@@ -30,6 +30,7 @@ carries in its Slack metadata, so an unknown outcome can be read back.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import socket
@@ -313,8 +314,21 @@ def claim(
         slack_ts = current["slack_ts"]
         check = in_doubt and can_read_back
     else:
+        if in_doubt and status == "posting":  # a webhook's sender died mid-post: say so
+            with contextlib.suppress(*_conflict_errors()):
+                _run(
+                    config,
+                    [
+                        (
+                            f"update {table} set status = 'unknown', updated_at = %s, "
+                            "last_error = 'the sender stopped while its post was in flight' "
+                            "where week_label = %s and destination = %s and claim_token = %s",
+                            (now, week_label, destination, current["claim_token"]),
+                        )
+                    ],
+                )
         at = current["delivered_at"] if status == "sent" else current["claimed_at"]
-        shown = status if status in ("sent", "unknown") else "sending"
+        shown = status if status in ("sent", "unknown") else "unknown" if in_doubt else "sending"
         return Taken(shown, week_label, destination, current["slack_ts"], at)
     # Compare-and-swap on the previous claim token: of two senders, one wins.
     try:

@@ -21,8 +21,15 @@ PROFILE_NAME = "ai_performance"
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 SUPPORTED_TYPES = ("duckdb", "postgres", "spark")
 # A DuckDB file is locked by the process that writes it (e.g. a running `dbt build`):
-# readers retry for this long before giving up.
+# readers retry for this long before giving up (env REPORT_DUCKDB_BUSY_SECONDS).
 DUCKDB_BUSY_TIMEOUT_S = 30.0
+
+
+def duckdb_busy_timeout_s() -> float:
+    try:
+        return float(os.environ.get("REPORT_DUCKDB_BUSY_SECONDS") or DUCKDB_BUSY_TIMEOUT_S)
+    except ValueError:
+        return DUCKDB_BUSY_TIMEOUT_S
 
 
 @dataclass(frozen=True)
@@ -183,9 +190,10 @@ def _open_spark(config: WarehouseConfig) -> _SparkSessionConnection:
 
 @contextmanager
 def connect(
-    config: WarehouseConfig, read_only: bool = True, busy_timeout_s: float = DUCKDB_BUSY_TIMEOUT_S
+    config: WarehouseConfig, read_only: bool = True, busy_timeout_s: float | None = None
 ) -> Iterator[Any]:
     """A short-lived DB-API connection; closed (and the DuckDB file lock released) on exit."""
+    busy_timeout_s = duckdb_busy_timeout_s() if busy_timeout_s is None else busy_timeout_s
     if config.type == "duckdb":
         if read_only and not Path(config.path or "").exists():
             raise UserError(f"no warehouse at {config.path}: run `make demo` or `dbt build` first")
