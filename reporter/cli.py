@@ -209,6 +209,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if request.as_of is not None:
         dbt_vars.setdefault("as_of_date", request.as_of.isoformat())
     destination = destination_from_env(args.channel, _policy(args))  # config errors first
+    load_config(args.target, args.profiles_dir)  # the profile and its schema name, too
     try:
         require_build(args.target, profiles_dir(args.profiles_dir), dbt_vars)
     except PipelineError as exc:

@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from reporter.redact import one_line
-from reporter.warehouse import WarehouseConfig, connect
+from reporter.warehouse import WarehouseConfig, connect, identifier
 
 DELIVERIES = "report_deliveries"
 ATTEMPTS = "report_delivery_attempts"
@@ -61,7 +61,7 @@ _NEW_COLUMNS = {
 
 
 def ledger_schema(config: WarehouseConfig) -> str:
-    return f"{config.schema}_reporter"
+    return identifier(f"{config.schema}_reporter")
 
 
 def lease_seconds() -> float:

@@ -8,6 +8,7 @@ and its target (``--target`` / ``DBT_TARGET``, default: the profile's own defaul
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -49,7 +50,21 @@ class WarehouseConfig:
 
     def relation(self, name: str, schema: str | None = None) -> str:
         """A schema-qualified table name for a mart (or another schema's table)."""
-        return f"{schema or self.schema}.{name}"
+        return f"{identifier(schema or self.schema, 'schema')}.{identifier(name, 'table')}"
+
+
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+
+
+def identifier(value: str, what: str = "schema") -> str:
+    """A plain SQL identifier, checked before it is put into any SQL text."""
+    if not _IDENTIFIER.match(value or ""):
+        shown = re.sub(r"[\x00-\x1f\x7f]", "?", str(value))[:40]
+        raise UserError(
+            f"the {what} name {shown!r} is not a plain identifier (letters, digits and _, "
+            "starting with a letter; check DBT_SCHEMA or the target's schema)"
+        )
+    return value
 
 
 def profiles_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
@@ -102,7 +117,7 @@ def load_config(
         path = str(PROJECT_DIR / path) if not Path(path).exists() else str(Path(path).resolve())
     return WarehouseConfig(
         type=kind,
-        schema=str(rendered.get("schema") or "main"),
+        schema=identifier(str(rendered.get("schema") or "main")),
         target_name=str(target_name),
         path=path,
         host=rendered.get("host"),
