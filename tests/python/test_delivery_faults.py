@@ -156,6 +156,46 @@ def test_fault_then_rerun(
         assert "send --force" in out1.err and "send --force" in out2.err
 
 
+FAULT_CHOICES = [
+    accept_then("fin"),
+    accept_then("rst"),
+    accept_then("hang", seconds=2),
+    rate_limited(1),
+    server_error(),
+    fake_slack.slack_error("channel_not_found"),
+    fake_slack.OK,
+]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_any_sequence_of_faults_ends_in_exactly_one_report_and_reply(
+    seed: int, warehouse, slack, monkeypatch, capsys
+) -> None:
+    """A property over random fault sequences (on the report and on its thread reply):
+    re-running `send` until it exits 0 always ends with one report and one reply."""
+    import random
+
+    rng = random.Random(seed)
+    faults = [rng.choice(FAULT_CHOICES) for _ in range(rng.randint(1, 4))]
+    for name in ("SLACK_WEBHOOK_URL",):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in {**FAST_ENV, **destination_env(slack, "bot")}.items():
+        monkeypatch.setenv(name, value)
+    slack.push(*faults)
+    codes = []
+    for _ in range(len(faults) + 2):  # the scheduler's retry lines
+        codes.append(main(send_args(warehouse)))
+        rows = ledger.read_deliveries(warehouse.config)
+        if codes[-1] == 0 and rows and rows[0]["status"] == "sent":
+            break
+    capsys.readouterr()
+    example = f"faults {[f.kind for f in faults]}, exit codes {codes}"
+    assert codes[-1] == 0, example
+    assert len(slack.reports) == 1 and len(slack.replies) == 1, example
+    (row,) = ledger.read_deliveries(warehouse.config)
+    assert row["status"] == "sent", example
+
+
 def test_webhook_force_is_the_humans_decision_to_post_again(warehouse, slack, monkeypatch):
     for name in ("SLACK_BOT_TOKEN", "SLACK_CHANNEL"):
         monkeypatch.delenv(name, raising=False)
