@@ -52,9 +52,10 @@ demo: $(STAMP) profiles.yml
 	@echo "==> [4/4] the model-tuning datasets"
 	$(BIN)/python -m reporter export-dataset --kind sft --out out/dataset/sft && $(BIN)/python -m reporter export-dataset --kind preference --out out/dataset/preference
 
-## build: dbt build against the default target (DBT_TARGET=postgres for PostgreSQL)
+## build: dbt build against the default target (DBT_TARGET=postgres for PostgreSQL); on
+## DuckDB it first waits, bounded and saying so, for readers of the file (an open dashboard)
 build: $(STAMP) profiles.yml
-	$(DBT) build $(DBT_FLAGS)
+	$(BIN)/python -m reporter.pipeline $(DBT_FLAGS)
 
 ## dashboard: the Streamlit app on http://127.0.0.1:8501/ (DASHBOARD_PORT), reading the marts
 ## through profiles.yml and its target (DBT_TARGET); see docs/dashboard.md

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import sys
 from dataclasses import asdict
 from pathlib import Path
@@ -28,7 +29,8 @@ import pandas as pd  # noqa: E402
 import streamlit as st  # noqa: E402
 
 from reporter import reads  # noqa: E402
-from reporter.errors import DeliveryError, UserError  # noqa: E402
+from reporter.errors import DeliveryError, OutcomeUnknown, UserError  # noqa: E402
+from reporter.redact import one_line  # noqa: E402
 from reporter.render import LANGUAGES  # noqa: E402
 from reporter.report import DEFAULT_MIN_N, Report, WeekFigures, select_week  # noqa: E402
 from reporter.service import (  # noqa: E402
@@ -150,7 +152,7 @@ def initial_week(weeks: list[WeekFigures]) -> str:
         if asked.strip().upper() in labels:
             return asked.strip().upper()
         st.warning(
-            f"Week {asked!r} from the link is not in weekly_performance "
+            f"Week {plain(repr(asked[:60]))} from the link is not in weekly_performance "
             f"({labels[0]} to {labels[-1]}); showing the latest complete week."
         )
     try:
@@ -393,7 +395,7 @@ def ai_performance_tab(
             icon="⚠️",
         )
     if not week.is_complete_week:
-        st.caption(f"{week.week_label} is not complete yet: its numbers will still change.")
+        st.caption(f"{plain(week.week_label)} is not complete yet: its numbers will still change.")
 
     st.subheader("Weekly average score")
     chart(weekly_score_chart(weekly, week), "weekly_score")
@@ -733,6 +735,21 @@ def data_quality_tab(
         )
 
 
+# Markdown's and Streamlit's own syntax inside a line: links and images ([]()!), HTML and
+# autolinks (<>, "scheme:", "www.", "@"), emphasis and code (*`~ and _ at a word's edge),
+# math ($), tables (|), :color[] and :icon: directives (:). "#" matters only at the start.
+_MARKDOWN = re.compile(
+    r"[\\`*{}\[\]()<>~:$|!&^=@]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])|(?<=www)\.|^#",
+    re.IGNORECASE,
+)
+
+
+def plain(value: object) -> str:
+    """`value` as plain text inside st.warning/st.info/…: redacted, on one line, and every
+    character that markdown or Streamlit would act on escaped, so it shows as typed."""
+    return _MARKDOWN.sub(lambda match: "\\" + match.group(0), one_line(value, 300))
+
+
 def slack_destination() -> tuple[Destination | None, str | None]:
     try:
         return destination_from_env(None), None
@@ -762,23 +779,33 @@ def slack_section(config: WarehouseConfig, week: WeekFigures) -> None:
         st.code(preview.rendered.text, language=None, wrap_lines=True)
         destination, problem = slack_destination()
         if problem:
-            st.warning(f"Sending is off: {problem}.")
+            st.warning(f"Sending is off: {plain(problem)}.")
         else:
-            st.caption(f"Sends to {destination.key}, once per week (the reporter's ledger).")
+            st.caption(f"Sends to {plain(destination.key)}, once per week (the reporter's ledger).")
         if st.button("Send report to Slack", disabled=destination is None, key="send"):
-            try:
-                outcome = send_report(config, request, destination)
-            except (UserError, DeliveryError) as exc:
-                st.error(f"Not sent: {exc}")
-                return
-            where = f"{outcome.week_label} to {outcome.destination}"
-            if outcome.status == "sent":
-                st.success(f"Sent {where}.")
-            elif outcome.status == "already_sent":
-                when = f" at {outcome.at:%Y-%m-%d %H:%M} UTC" if outcome.at else ""
-                st.info(f"{where} was already sent{when}: nothing was posted again.")
-            else:
-                st.info(f"{where} is being sent by another run: nothing was posted.")
+            send_outcome(config, request, destination)
+
+
+def send_outcome(config: WarehouseConfig, request: ReportRequest, destination: Destination) -> None:
+    """Send, and say what happened in one message, as `reporter send` would."""
+    try:
+        outcome = send_report(config, request, destination)
+    except OutcomeUnknown as exc:
+        st.warning(f"Outcome unknown, not posted again: {plain(exc)}")
+        return
+    except (UserError, DeliveryError) as exc:
+        st.error(f"Not sent: {plain(exc)}")
+        return
+    where = plain(f"{outcome.week_label} to {outcome.destination}")
+    if outcome.status == "sent":
+        st.success(f"Sent {where}.")
+        if outcome.thread_error:
+            st.warning(f"The biggest-movers thread reply failed: {plain(outcome.thread_error)}")
+    elif outcome.status == "already_sent":
+        when = f" at {outcome.at:%Y-%m-%d %H:%M} UTC" if outcome.at else ""
+        st.info(f"{where} was already sent{when}: nothing was posted again.")
+    else:
+        st.info(f"{where} is being sent by another run right now: nothing was posted.")
 
 
 def in_range(value: dt.date | None, dates: tuple[dt.date, dt.date]) -> bool:
@@ -792,7 +819,7 @@ def main() -> None:
         config = load_config()
         weeks = load_weeks(config)
     except UserError as exc:
-        st.error(f"Cannot read the warehouse: {exc}")
+        st.error(f"Cannot read the warehouse: {plain(exc)}")
         st.stop()
     if not weeks:
         st.info(

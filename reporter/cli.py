@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
+import signal
 import sys
+import threading
+import traceback
 
 from reporter.dataset import add_export_arguments, run_export
 from reporter.errors import DeliveryError, PipelineError, UserError
 from reporter.reads import read_weekly_performance
+from reporter.redact import one_line, redact
 from reporter.report import DEFAULT_MIN_N, Report, Trend, WeekFigures
 from reporter.warehouse import load_config, profiles_dir
 
@@ -188,28 +193,39 @@ def _report_request(args: argparse.Namespace):
     ).validated()
 
 
+def _policy(args: argparse.Namespace):
+    from reporter.slack import RetryPolicy
+
+    if not (args.timeout > 0 and args.max_send_seconds > 0):
+        raise UserError("--timeout and --max-send-seconds must be positive numbers of seconds")
+    return RetryPolicy(timeout_s=args.timeout, max_total_s=args.max_send_seconds)
+
+
+def _say_out(text: str, err: bool = False) -> None:
+    print(redact(text), file=sys.stderr if err else sys.stdout)
+
+
 def _send(args: argparse.Namespace) -> int:
     from reporter.service import send_report
-    from reporter.slack import RetryPolicy, destination_from_env
+    from reporter.slack import destination_from_env
 
     request = _report_request(args)
-    policy = RetryPolicy(timeout_s=args.timeout, max_total_s=args.max_send_seconds)
-    destination = destination_from_env(args.channel, policy)
+    destination = destination_from_env(args.channel, _policy(args))
     config = load_config(args.target, args.profiles_dir)
     outcome = send_report(config, request, destination, force=args.force)
     where = f"{outcome.week_label} to {outcome.destination}"
     if outcome.status == "sent":
-        print(f"sent {where}" + (f" (ts {outcome.slack_ts})" if outcome.slack_ts else ""))
+        _say_out(f"sent {where}" + (f" (ts {outcome.slack_ts})" if outcome.slack_ts else ""))
         if outcome.thread_error:
-            print(
+            _say_out(
                 f"warning: the biggest-movers thread reply failed: {outcome.thread_error}",
-                file=sys.stderr,
+                err=True,
             )
     elif outcome.status == "already_sent":
         when = f" at {outcome.at:%Y-%m-%d %H:%M} UTC" if outcome.at else ""
-        print(f"{where} was already sent{when}; nothing to do (--force sends it again)")
+        _say_out(f"{where} was already sent{when}; nothing to do (--force sends it again)")
     else:
-        print(f"{where} is being sent by another run; nothing to do")
+        _say_out(f"{where} is being sent by another run right now; nothing to do")
     return 0
 
 
@@ -244,7 +260,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     """The scheduled job: dbt build, then send; a failed build sends no report."""
     from reporter.pipeline import require_build
     from reporter.service import notify_pipeline_failure
-    from reporter.slack import RetryPolicy, destination_from_env
+    from reporter.slack import destination_from_env
 
     request = _report_request(args)
     try:
@@ -255,8 +271,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise UserError("--vars must be a JSON object")
     if request.as_of is not None:
         dbt_vars.setdefault("as_of_date", request.as_of.isoformat())
-    policy = RetryPolicy(timeout_s=args.timeout, max_total_s=args.max_send_seconds)
-    destination = destination_from_env(args.channel, policy)  # config errors before the build
+    destination = destination_from_env(args.channel, _policy(args))  # config errors first
+    load_config(args.target, args.profiles_dir)  # the profile and its schema name, too
     try:
         require_build(args.target, profiles_dir(args.profiles_dir), dbt_vars)
     except PipelineError as exc:
@@ -315,21 +331,62 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-# 128 + SIGPIPE, as a shell reports a command whose reader went away (`preview | head`).
-EXIT_BROKEN_PIPE = 141
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (a scheduler stopping the job): handled like Ctrl-C, exit code 143."""
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise Terminated
+
+
+def _say(message: str) -> None:
+    """One redacted line on stderr; a closed stderr is not worth a traceback."""
+    with contextlib.suppress(BrokenPipeError, ValueError):
+        print(f"error: {one_line(message)}", file=sys.stderr, flush=True)
+
+
+def _quiet_stdout() -> None:
+    # After a broken pipe, Python flushes stdout once more at exit: point it at /dev/null.
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+def _main(argv: list[str] | None) -> int:
+    args = build_parser().parse_args(argv)
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        code = args.handler(args)
+        sys.stdout.flush()
+        return code
+    except (UserError, DeliveryError, PipelineError) as exc:
+        _say(str(exc))
+        return exc.exit_code
+    except KeyboardInterrupt as exc:
+        terminated = isinstance(exc, Terminated)
+        _say(
+            ("terminated" if terminated else "interrupted")
+            + "; a post in flight is recorded as unknown and the next run resolves it"
+        )
+        return 143 if terminated else 130
+    except BrokenPipeError:
+        _quiet_stdout()
+        _say("the output was closed before everything was written (broken pipe)")
+        return 141
+    except OSError as exc:
+        if exc.filename is None:
+            raise
+        _say(f"cannot write {exc.filename}: {exc.strerror or type(exc).__name__}")
+        return 2
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    """The CLI. Errors a user can cause are one line; a bug's traceback is printed redacted."""
     try:
-        code = args.handler(args)
-        sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
-        return code
-    except (UserError, DeliveryError, PipelineError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return exc.exit_code
-    except BrokenPipeError:
-        # The reader stopped reading: nothing more to say, and no traceback at exit.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return EXIT_BROKEN_PIPE
+        return _main(argv)
+    except Exception:
+        print(redact(traceback.format_exc()), file=sys.stderr)
+        return 70  # EX_SOFTWARE: a bug, please report it

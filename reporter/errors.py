@@ -24,3 +24,12 @@ class NoDataError(UserError):
     whose filters match nothing): exit code 3, so a scheduler can tell it apart."""
 
     exit_code = 3
+
+
+class OutcomeUnknown(DeliveryError):
+    """A post may or may not have reached Slack and cannot be read back (a webhook): exit 4.
+
+    No run posts it again on its own; `send --force` is the human's decision.
+    """
+
+    exit_code = 4

@@ -1,34 +1,75 @@
-"""The delivery ledger: exactly one report per (week, channel), even with concurrent senders.
+"""The delivery ledger: exactly one report per (week, destination), even under faults.
 
 Two tables in their own schema, `<target schema>_reporter`, apart from the dbt-built marts:
 
 - `report_deliveries`: one row per (week_label, destination), the primary key. A sender
-  claims the row (insert, or a compare-and-swap update of a failed row) BEFORE posting,
-  so a second sender finds it taken and posts nothing. The row ends `sent` or `failed`.
-- `report_delivery_attempts`: one row per attempt (status, Slack ts, payload hash, times).
+  claims the row (insert, or a compare-and-swap on the previous claim token) BEFORE
+  posting, so a second sender finds it taken and posts nothing.
+- `report_delivery_attempts`: one row per claim (its final status, Slack ts, payload hash,
+  a redacted error, times).
 
-A claim that stays `sending` longer than `stale_after` (a sender that died mid-post) may be
-taken over; that is the one case where Slack could get the message twice.
+A row's `status`:
+
+| status    | meaning                                                    | next run            |
+| --------- | ---------------------------------------------------------- | ------------------- |
+| `sending` | claimed; no request in flight                              | waits (lease)       |
+| `posting` | a request is in flight (`slack_ts` set: the thread reply)  | waits (lease)       |
+| `posted`  | the report is in Slack; its thread reply is not yet        | posts the reply     |
+| `unknown` | a request was sent and no answer says whether it landed    | bot: reads back [1] |
+| `failed`  | Slack said no, or the request never left                   | posts               |
+| `sent`    | done (report and thread reply)                             | nothing (`--force`) |
+
+[1] A webhook cannot be read back: its `unknown` row stops every run until `--force`.
+
+A claim is a lease: its sender refreshes `heartbeat_at` while it works. A `sending` or
+`posting` claim whose sender is gone (its pid is dead on this host, or its heartbeat is
+older than the lease) is taken over at once; one that was `posting` is treated as
+`unknown`. Every `posting` row carries the cycle's idempotency key, which the message
+carries in its Slack metadata, so an unknown outcome can be read back.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import os
+import socket
+import threading
+import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from reporter.warehouse import WarehouseConfig, connect
+from reporter.redact import one_line
+from reporter.warehouse import WarehouseConfig, connect, identifier
 
 DELIVERIES = "report_deliveries"
 ATTEMPTS = "report_delivery_attempts"
-STALE_AFTER = dt.timedelta(minutes=15)
+DEFAULT_LEASE_S = 60.0
 MAX_ERROR_CHARS = 1000
+IN_FLIGHT = ("sending", "posting")
+# Columns added after the first release: added to an existing ledger on first use.
+_NEW_COLUMNS = {
+    "cycle_id": "varchar(64)",
+    "cycle_started_at": "timestamp",
+    "thread_ts": "varchar(64)",
+    "owner_host": "varchar(255)",
+    "owner_pid": "integer",
+    "heartbeat_at": "timestamp",
+}
 
 
 def ledger_schema(config: WarehouseConfig) -> str:
-    return f"{config.schema}_reporter"
+    return identifier(f"{config.schema}_reporter")
+
+
+def lease_seconds() -> float:
+    """How long a silent claim is trusted (env REPORT_LEASE_SECONDS, default 60)."""
+    try:
+        return max(1.0, float(os.environ.get("REPORT_LEASE_SECONDS") or DEFAULT_LEASE_S))
+    except ValueError:
+        return DEFAULT_LEASE_S
 
 
 def _now() -> dt.datetime:
@@ -37,20 +78,34 @@ def _now() -> dt.datetime:
 
 @dataclass(frozen=True)
 class Claim:
-    """This sender owns the (week, destination) row until it records the outcome."""
+    """This sender owns the (week, destination) row until it records the outcome.
+
+    `slack_ts`: the report is already in Slack (only its thread reply is left).
+    `check`: the last request's outcome is unknown: read the channel back before posting.
+    """
 
     token: str
     week_label: str
     destination: str
     attempt: int
     claimed_at: dt.datetime
+    cycle_id: str
+    cycle_started_at: dt.datetime
+    slack_ts: str | None = None
+    check: bool = False
+
+    @property
+    def key(self) -> str:
+        """The idempotency key of this delivery cycle (a --force starts a new one)."""
+        return f"{self.week_label}/{self.cycle_id}"
 
 
 @dataclass(frozen=True)
 class Taken:
-    """Someone already delivered, or is delivering, this (week, destination)."""
+    """Someone already delivered, or is delivering, this (week, destination), or its
+    outcome is unknown and cannot be read back (a webhook)."""
 
-    status: str  # "sent" or "sending"
+    status: str  # "sent", "sending" (in progress) or "unknown"
     week_label: str
     destination: str
     slack_ts: str | None
@@ -80,8 +135,23 @@ def _run(
     return rows
 
 
+def _existing_columns(config: WarehouseConfig, schema: str) -> set[str]:
+    rows = _run(
+        config,
+        [
+            (
+                "select column_name from information_schema.columns "
+                "where table_schema = %s and table_name = %s",
+                (schema, DELIVERIES),
+            )
+        ],
+    )
+    return {str(row[0]).lower() for row in rows}
+
+
 def ensure_tables(config: WarehouseConfig) -> None:
     schema = ledger_schema(config)
+    columns = ",\n".join(f"{name} {kind}" for name, kind in _NEW_COLUMNS.items())
     statements = [
         (f"create schema if not exists {schema}", ()),
         (
@@ -97,6 +167,7 @@ def ensure_tables(config: WarehouseConfig) -> None:
                 claimed_at timestamp not null,
                 delivered_at timestamp,
                 updated_at timestamp not null,
+                {columns},
                 primary key (week_label, destination)
             )""",
             (),
@@ -117,11 +188,40 @@ def ensure_tables(config: WarehouseConfig) -> None:
             (),
         ),
     ]
-    try:
-        _run(config, statements)
-    except _conflict_errors():
-        # Two first-ever senders raced on `create ... if not exists`: the other one won.
-        _run(config, statements)
+    for _ in range(3):
+        try:
+            _run(config, statements)
+            present = _existing_columns(config, schema)
+            missing = [name for name in _NEW_COLUMNS if name not in present]
+            if missing:  # a ledger from before leases and read-back
+                _run(
+                    config,
+                    [
+                        (
+                            f"alter table {schema}.{DELIVERIES} "
+                            f"add column if not exists {name} {_NEW_COLUMNS[name]}",
+                            (),
+                        )
+                        for name in missing
+                    ],
+                )
+            return
+        except _conflict_errors():
+            continue  # two first-ever senders raced on `create ... if not exists`
+
+
+_ROW_COLUMNS = (
+    "status",
+    "claim_token",
+    "slack_ts",
+    "claimed_at",
+    "delivered_at",
+    "cycle_id",
+    "cycle_started_at",
+    "owner_host",
+    "owner_pid",
+    "heartbeat_at",
+)
 
 
 def _row(config: WarehouseConfig, week_label: str, destination: str) -> dict[str, Any] | None:
@@ -129,17 +229,38 @@ def _row(config: WarehouseConfig, week_label: str, destination: str) -> dict[str
         config,
         [
             (
-                f"select status, claim_token, slack_ts, claimed_at, delivered_at "
-                f"from {ledger_schema(config)}.{DELIVERIES} "
+                f"select {', '.join(_ROW_COLUMNS)} from {ledger_schema(config)}.{DELIVERIES} "
                 "where week_label = %s and destination = %s",
                 (week_label, destination),
             )
         ],
     )
-    if not rows:
-        return None
-    keys = ("status", "claim_token", "slack_ts", "claimed_at", "delivered_at")
-    return dict(zip(keys, rows[0], strict=True))
+    return dict(zip(_ROW_COLUMNS, rows[0], strict=True)) if rows else None
+
+
+def pid_is_gone(pid: int) -> bool:
+    """This host's process `pid` no longer runs (a zombie counts as gone)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except (OSError, IndexError):
+        return False
+
+
+def sender_is_gone(row: dict[str, Any], now: dt.datetime, lease_s: float) -> bool:
+    """The claim's sender died (pid gone on this host) or stopped beating (lease expired)."""
+    pid = row["owner_pid"]
+    here = row["owner_host"] == socket.gethostname() and pid is not None
+    if here and int(pid) != os.getpid() and pid_is_gone(int(pid)):
+        return True
+    beat = row["heartbeat_at"] or row["claimed_at"]
+    return beat < now - dt.timedelta(seconds=lease_s)
 
 
 def claim(
@@ -147,36 +268,68 @@ def claim(
     week_label: str,
     destination: str,
     force: bool = False,
-    stale_after: dt.timedelta = STALE_AFTER,
+    *,
+    can_read_back: bool = True,
+    lease_s: float | None = None,
 ) -> Claim | Taken:
     """Take the (week, destination) row before posting, or say who has it."""
+    lease_s = lease_seconds() if lease_s is None else lease_s
     ensure_tables(config)
     table = f"{ledger_schema(config)}.{DELIVERIES}"
     token = uuid.uuid4().hex
     now = _now()
+    owner = (socket.gethostname(), os.getpid(), now)
+    cycle_id = uuid.uuid4().hex[:16]
     try:
         _run(
             config,
             [
                 (
                     f"insert into {table} (week_label, destination, status, attempt_count, "
-                    "claim_token, claimed_at, updated_at) "
-                    "values (%s, %s, 'sending', 1, %s, %s, %s)",
-                    (week_label, destination, token, now, now),
+                    "claim_token, claimed_at, updated_at, cycle_id, cycle_started_at, "
+                    "owner_host, owner_pid, heartbeat_at) "
+                    "values (%s, %s, 'sending', 1, %s, %s, %s, %s, %s, %s, %s, %s)",
+                    (week_label, destination, token, now, now, cycle_id, now, *owner),
                 )
             ],
         )
-        return Claim(token, week_label, destination, 1, now)
+        return Claim(token, week_label, destination, 1, now, cycle_id, now)
     except _conflict_errors():
         pass
     current = _row(config, week_label, destination)
     if current is None:  # deleted by hand in between: start over
-        return claim(config, week_label, destination, force, stale_after)
+        return claim(
+            config, week_label, destination, force, can_read_back=can_read_back, lease_s=lease_s
+        )
     status = current["status"]
-    stale = status == "sending" and current["claimed_at"] < now - stale_after
-    if not (status == "failed" or (status == "sent" and force) or stale):
+    in_doubt = status == "unknown" or (
+        status == "posting" and sender_is_gone(current, now, lease_s)
+    )
+    abandoned = status == "sending" and sender_is_gone(current, now, lease_s)
+    if status == "sent" and force:
+        cycle_id, cycle_started_at, slack_ts, check = uuid.uuid4().hex[:16], now, None, False
+    elif status in ("failed", "posted") or abandoned or (in_doubt and (can_read_back or force)):
+        cycle_id = current["cycle_id"] or cycle_id
+        cycle_started_at = current["cycle_started_at"] or current["claimed_at"]
+        slack_ts = current["slack_ts"]
+        check = in_doubt and can_read_back
+    else:
+        if in_doubt and status == "posting":  # a webhook's sender died mid-post: say so
+            with contextlib.suppress(*_conflict_errors()):
+                _run(
+                    config,
+                    [
+                        (
+                            f"update {table} set status = 'unknown', updated_at = %s, "
+                            "last_error = 'the sender stopped while its post was in flight' "
+                            "where week_label = %s and destination = %s and claim_token = %s",
+                            (now, week_label, destination, current["claim_token"]),
+                        )
+                    ],
+                )
         at = current["delivered_at"] if status == "sent" else current["claimed_at"]
-        return Taken(status, week_label, destination, current["slack_ts"], at)
+        shown = status if status in ("sent", "unknown") else "unknown" if in_doubt else "sending"
+        return Taken(shown, week_label, destination, current["slack_ts"], at)
     # Compare-and-swap on the previous claim token: of two senders, one wins.
     try:
         won = _run(
@@ -184,24 +337,92 @@ def claim(
             [
                 (
                     f"update {table} set status = 'sending', claim_token = %s, claimed_at = %s, "
-                    "updated_at = %s, attempt_count = attempt_count + 1 "
+                    "updated_at = %s, attempt_count = attempt_count + 1, slack_ts = %s, "
+                    "cycle_id = %s, cycle_started_at = %s, owner_host = %s, owner_pid = %s, "
+                    "heartbeat_at = %s "
                     "where week_label = %s and destination = %s and claim_token = %s "
                     "returning attempt_count",
-                    (token, now, now, week_label, destination, current["claim_token"]),
+                    (
+                        token,
+                        now,
+                        now,
+                        slack_ts,
+                        cycle_id,
+                        cycle_started_at,
+                        *owner,
+                        week_label,
+                        destination,
+                        current["claim_token"],
+                    ),
                 )
             ],
         )
     except _conflict_errors():
         won = []
     if won:
-        return Claim(token, week_label, destination, int(won[0][0]), now)
+        return Claim(
+            token,
+            week_label,
+            destination,
+            int(won[0][0]),
+            now,
+            cycle_id,
+            cycle_started_at,
+            slack_ts,
+            check,
+        )
     latest = _row(config, week_label, destination) or current
     return Taken(
-        latest["status"] if latest["status"] != "failed" else "sending",
+        latest["status"] if latest["status"] in ("sent", "unknown") else "sending",
         week_label,
         destination,
         latest["slack_ts"],
         latest["claimed_at"],
+    )
+
+
+WRITE_TRIES = 2
+
+
+def _retrying(config: WarehouseConfig, statements: Sequence[tuple[str, Sequence[Any]]]) -> None:
+    """A write that matters (after a post): tried again once (each try already waits for a
+    busy DuckDB file); the last failure is raised."""
+    for attempt in range(1, WRITE_TRIES + 1):
+        try:
+            _run(config, statements)
+            return
+        except Exception:
+            if attempt == WRITE_TRIES:
+                raise
+            time.sleep(0.2)
+
+
+def _update(
+    config: WarehouseConfig, claim_: Claim, assignments: str, params: Sequence[Any]
+) -> None:
+    _retrying(
+        config,
+        [
+            (
+                f"update {ledger_schema(config)}.{DELIVERIES} set {assignments} "
+                "where week_label = %s and destination = %s and claim_token = %s",
+                (*params, claim_.week_label, claim_.destination, claim_.token),
+            )
+        ],
+    )
+
+
+def mark_posting(config: WarehouseConfig, claim_: Claim, slack_ts: str | None = None) -> None:
+    """Just before a request leaves: from here on, a dead sender means an unknown outcome.
+
+    `slack_ts` set: the report is in Slack and the request is its thread reply.
+    """
+    now = _now()
+    _update(
+        config,
+        claim_,
+        "status = 'posting', slack_ts = %s, updated_at = %s, heartbeat_at = %s",
+        (slack_ts, now, now),
     )
 
 
@@ -212,24 +433,30 @@ def record(
     slack_ts: str | None = None,
     payload_sha256: str | None = None,
     error: str | None = None,
+    thread_ts: str | None = None,
 ) -> None:
-    """The outcome of a claimed attempt: `sent` or `failed` (retried on the next run)."""
-    if status not in ("sent", "failed"):
+    """A claim's outcome: `sent`, `posted`, `failed` or `unknown` (see the module docstring).
+
+    The write is retried; if it still fails, the row stays `posting` with this sender's
+    pid, and the next run resolves it by reading Slack back.
+    """
+    if status not in ("sent", "posted", "failed", "unknown"):
         raise ValueError(status)
     schema = ledger_schema(config)
+    error = one_line(error, MAX_ERROR_CHARS) if error else None
     now = _now()
-    error = error[:MAX_ERROR_CHARS] if error else None
-    _run(
+    _retrying(
         config,
         [
             (
                 f"update {schema}.{DELIVERIES} set status = %s, slack_ts = %s, "
-                "payload_sha256 = %s, last_error = %s, updated_at = %s"
+                "thread_ts = %s, payload_sha256 = %s, last_error = %s, updated_at = %s"
                 + (", delivered_at = %s" if status == "sent" else "")
                 + " where week_label = %s and destination = %s and claim_token = %s",
                 (
                     status,
                     slack_ts,
+                    thread_ts,
                     payload_sha256,
                     error,
                     now,
@@ -240,9 +467,9 @@ def record(
                 ),
             ),
             (
-                f"insert into {schema}.{ATTEMPTS} (attempt_id, week_label, destination, attempt, "
-                "status, slack_ts, payload_sha256, error, started_at, finished_at) "
-                "values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                f"insert into {schema}.{ATTEMPTS} (attempt_id, week_label, destination, "
+                "attempt, status, slack_ts, payload_sha256, error, started_at, "
+                "finished_at) values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
                 (
                     claim_.token,
                     claim_.week_label,
@@ -260,6 +487,32 @@ def record(
     )
 
 
+class Heartbeat:
+    """Keeps a claim's lease fresh from a background thread while its sender works."""
+
+    def __init__(self, config: WarehouseConfig, claim_: Claim, lease_s: float | None = None):
+        self.config = config
+        self.claim = claim_
+        self.interval = (lease_seconds() if lease_s is None else lease_s) / 3
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name="ledger-heartbeat", daemon=True)
+
+    def _beat(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                _update(self.config, self.claim, "heartbeat_at = %s", (_now(),))
+            except Exception:  # noqa: S112 - a busy file: the next beat tries again
+                continue
+
+    def __enter__(self) -> Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=self.interval + 5)
+
+
 def read_deliveries(config: WarehouseConfig) -> list[dict[str, Any]]:
     """The ledger's current state, one row per (week, destination); empty before any send."""
     ensure_tables(config)
@@ -269,6 +522,7 @@ def read_deliveries(config: WarehouseConfig) -> list[dict[str, Any]]:
         "status",
         "attempt_count",
         "slack_ts",
+        "thread_ts",
         "payload_sha256",
         "last_error",
         "claimed_at",

@@ -22,8 +22,15 @@ PROFILE_NAME = "ai_performance"
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 SUPPORTED_TYPES = ("duckdb", "postgres", "spark")
 # A DuckDB file is locked by the process that writes it (e.g. a running `dbt build`):
-# readers retry for this long before giving up.
+# readers retry for this long before giving up (env REPORT_DUCKDB_BUSY_SECONDS).
 DUCKDB_BUSY_TIMEOUT_S = 30.0
+
+
+def duckdb_busy_timeout_s() -> float:
+    try:
+        return float(os.environ.get("REPORT_DUCKDB_BUSY_SECONDS") or DUCKDB_BUSY_TIMEOUT_S)
+    except ValueError:
+        return DUCKDB_BUSY_TIMEOUT_S
 
 
 @dataclass(frozen=True)
@@ -43,7 +50,21 @@ class WarehouseConfig:
 
     def relation(self, name: str, schema: str | None = None) -> str:
         """A schema-qualified table name for a mart (or another schema's table)."""
-        return f"{schema or self.schema}.{name}"
+        return f"{identifier(schema or self.schema, 'schema')}.{identifier(name, 'table')}"
+
+
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+
+
+def identifier(value: str, what: str = "schema") -> str:
+    """A plain SQL identifier, checked before it is put into any SQL text."""
+    if not _IDENTIFIER.match(value or ""):
+        shown = re.sub(r"[\x00-\x1f\x7f]", "?", str(value))[:40]
+        raise UserError(
+            f"the {what} name {shown!r} is not a plain identifier (letters, digits and _, "
+            "starting with a letter; check DBT_SCHEMA or the target's schema)"
+        )
+    return value
 
 
 def profiles_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
@@ -96,7 +117,7 @@ def load_config(
         path = str(PROJECT_DIR / path) if not Path(path).exists() else str(Path(path).resolve())
     return WarehouseConfig(
         type=kind,
-        schema=str(rendered.get("schema") or "main"),
+        schema=identifier(str(rendered.get("schema") or "main")),
         target_name=str(target_name),
         path=path,
         host=rendered.get("host"),
@@ -224,9 +245,10 @@ def _open_spark(config: WarehouseConfig) -> _SparkSessionConnection:
 
 @contextmanager
 def connect(
-    config: WarehouseConfig, read_only: bool = True, busy_timeout_s: float = DUCKDB_BUSY_TIMEOUT_S
+    config: WarehouseConfig, read_only: bool = True, busy_timeout_s: float | None = None
 ) -> Iterator[Any]:
     """A short-lived DB-API connection; closed (and the DuckDB file lock released) on exit."""
+    busy_timeout_s = duckdb_busy_timeout_s() if busy_timeout_s is None else busy_timeout_s
     if config.type == "duckdb":
         if read_only and not Path(config.path or "").exists():
             raise UserError(f"no warehouse at {config.path}: run `make demo` or `dbt build` first")

@@ -51,7 +51,7 @@ def test_regression_leads_and_movers_reply_in_a_thread(regressed, monkeypatch) -
     assert f"<!subteam^{MENTION}>" not in json.dumps(reply, ensure_ascii=False)
     change_line = next(line for line in main_message["text"].splitlines() if "Change:" in line)
     assert change_line.endswith("(📉 regression)")
-    assert reply["thread_ts"] == "1767225600.000001"  # the main message's ts
+    assert reply["thread_ts"] == main_message["ts"]  # under the main message
     movers = [line for line in reply["text"].splitlines() if line.startswith("•")]
     assert 1 <= len(movers) <= 3
     assert "chat-v2.0" in movers[0] and "score -1." in movers[0]

@@ -100,7 +100,7 @@ def test_send_posts_the_mart_numbers_once_then_does_nothing(
     assert [(r["week_label"], r["status"], r["attempt_count"]) for r in rows] == [
         ("2026-W01", "sent", 1)
     ]
-    assert rows[0]["slack_ts"] == "1767225600.000001" and len(rows[0]["payload_sha256"]) == 64
+    assert rows[0]["slack_ts"] == slack.reports[0]["ts"] and len(rows[0]["payload_sha256"]) == 64
 
     # --force posts again, on purpose.
     assert main(cli_args("send", warehouse, "--force")) == 0
@@ -209,3 +209,41 @@ def test_send_without_credentials_exits_2(warehouse, monkeypatch, capsys) -> Non
         monkeypatch.delenv(name, raising=False)
     assert main(cli_args("send", warehouse)) == 2
     assert "SLACK_WEBHOOK_URL" in capsys.readouterr().err
+
+
+def test_a_ledger_from_before_leases_gets_its_new_columns(
+    warehouse, slack, channel, monkeypatch, capsys
+) -> None:
+    """An existing ledger (the first release's columns, a sent week in it) keeps working."""
+    schema = ledger.ledger_schema(warehouse.config)
+    old_row = ("2025-W52", channel, "sent", 1, "t0", "1.000001", None, None)
+    from reporter.warehouse import connect
+
+    with connect(warehouse.config, read_only=False) as conn:
+        cursor = conn.cursor()
+        cursor.execute(f"drop schema if exists {schema} cascade")
+        cursor.execute(f"create schema {schema}")
+        cursor.execute(
+            f"""create table {schema}.{ledger.DELIVERIES} (
+                week_label varchar(32) not null, destination varchar(255) not null,
+                status varchar(16) not null, attempt_count integer not null,
+                claim_token varchar(64) not null, slack_ts varchar(64),
+                payload_sha256 varchar(64), last_error varchar(1000),
+                claimed_at timestamp not null, delivered_at timestamp,
+                updated_at timestamp not null, primary key (week_label, destination))"""
+        )
+        placeholders = ", ".join(["%s"] * 8).replace(
+            "%s", "?" if warehouse.target == "duckdb" else "%s"
+        )
+        cursor.execute(
+            f"insert into {schema}.{ledger.DELIVERIES} (week_label, destination, status, "
+            "attempt_count, claim_token, slack_ts, payload_sha256, last_error, claimed_at, "
+            f"delivered_at, updated_at) values ({placeholders}, current_timestamp, "
+            "current_timestamp, current_timestamp)",
+            list(old_row),
+        )
+    clean_env(monkeypatch, slack.env(channel))
+    assert main(cli_args("send", warehouse)) == 0
+    assert len(slack.reports) == 1
+    weeks = {r["week_label"]: r["status"] for r in ledger.read_deliveries(warehouse.config)}
+    assert weeks == {"2025-W52": "sent", "2026-W01": "sent"}
