@@ -14,19 +14,33 @@ renamed as (
     from source
 ),
 
-final as (
+spellings as (
+    -- Labels repeat: each spelling is normalised once, not once per row (Unicode
+    -- normalisation costs far more than the scan).
+    select distinct raw_label from renamed
+),
+
+label_keys as (
     select
-        feedback_id,
-        conversation_id,
-        message_id,
-        user_id,
-        reacted_at,
-        {{ to_report_date('reacted_at') }} as reacted_date,
         raw_label,
         -- The key into the feedback_label_map seed.
-        {{ normalize_label('raw_label') }} as normalized_label,
-        loaded_at
+        {{ normalize_label('raw_label') }} as normalized_label
+    from spellings
+),
+
+final as (
+    select
+        renamed.feedback_id,
+        renamed.conversation_id,
+        renamed.message_id,
+        renamed.user_id,
+        renamed.reacted_at,
+        {{ to_report_date('renamed.reacted_at') }} as reacted_date,
+        renamed.raw_label,
+        label_keys.normalized_label,
+        renamed.loaded_at
     from renamed
+    left join label_keys on renamed.raw_label = label_keys.raw_label
 )
 
 select * from final
