@@ -274,7 +274,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     destination = destination_from_env(args.channel, _policy(args))  # config errors first
     load_config(args.target, args.profiles_dir)  # the profile and its schema name, too
     try:
-        require_build(args.target, profiles_dir(args.profiles_dir), dbt_vars)
+        require_build(args.target, profiles_dir(args.profiles_dir), dbt_vars, args.full_refresh)
     except PipelineError as exc:
         if not args.notify_on_failure:
             raise
@@ -321,6 +321,13 @@ def build_parser() -> argparse.ArgumentParser:
     _add_report_options(run)
     _add_send_options(run)
     run.add_argument("--vars", default=_env("DBT_VARS"), help="dbt --vars as JSON (env DBT_VARS)")
+    run.add_argument(
+        "--full-refresh",
+        action="store_true",
+        default=_env("DBT_FULL_REFRESH", "") in ("1", "true", "yes"),
+        help="rebuild every model from raw (env DBT_FULL_REFRESH=1; after a change of "
+        "report_timezone or the label map); the daily job needs it for nothing else",
+    )
     run.add_argument(
         "--notify-on-failure",
         action="store_true",

@@ -172,10 +172,13 @@ def dbt_build(
 
 
 def require_build(
-    target: str | None, profiles_dir: Path, dbt_vars: dict[str, Any] | None = None
+    target: str | None,
+    profiles_dir: Path,
+    dbt_vars: dict[str, Any] | None = None,
+    full_refresh: bool = False,
 ) -> BuildResult:
     """dbt build, or PipelineError with one line saying what failed."""
-    outcome = dbt_build(target, profiles_dir, dbt_vars)
+    outcome = dbt_build(target, profiles_dir, dbt_vars, ["--full-refresh"] if full_refresh else [])
     if not outcome.success:
         raise PipelineError(f"data pipeline failed (dbt build: {outcome.summary}); no report sent")
     return outcome

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -105,3 +106,28 @@ def test_failed_build_sends_no_report_only_the_notice(make_warehouse, slack):
     assert len(slack.reports) == 1
     notice = slack.reports[0]["text"]
     assert notice.startswith("⚠️ 데이터 파이프라인 실패") and "AI 성능 개선 리포트" not in notice
+
+
+def test_run_full_refresh_rebuilds_every_model_from_raw(make_warehouse, slack):
+    """After a change that moves days (here report_timezone), `run --full-refresh`
+    rebuilds from raw: the incremental models are recreated, not appended to."""
+    warehouse = make_warehouse("duckdb")
+    warehouse.generate(DEMO_SPEC)
+    utc = json.dumps(warehouse.all_vars())
+    assert (
+        reporter_cli(warehouse, slack, "run", "--as-of", DEMO_AS_OF, "--vars", utc).returncode == 0
+    )
+    seoul = json.dumps(warehouse.all_vars({"report_timezone": "Asia/Seoul"}))
+    result = reporter_cli(
+        warehouse, slack, "run", "--as-of", DEMO_AS_OF, "--vars", seoul, "--full-refresh"
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    [compiled] = (warehouse.root / "target" / "run").rglob("int_evaluations_ranked.sql")
+    inserted_into = re.findall(r"insert\s+into\s+(\S+)", compiled.read_text())
+    assert not any(t.strip('"').endswith("int_evaluations_ranked") for t in inserted_into)
+    # The days are Seoul's everywhere, the incremental models included.
+    staged = warehouse.query(
+        f"select count(distinct evaluated_date) as days from {warehouse.schema}_intermediate."
+        "int_evaluations_ranked where evaluated_date <> cast(evaluated_at as date)"
+    )
+    assert staged[0]["days"] > 0
