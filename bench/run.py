@@ -133,7 +133,8 @@ def realistic_day() -> list[str]:
     full_feedback = (
         "select feedback_id || 'c', conversation_id, message_id, "
         f"{ts(END)} + interval '1' hour, "
-        "case when lower(feedback) like '%dis%' then 'like' else 'dislike' end, user_id "
+        "case when lower(feedback) like '%dis%' then 'like' else 'dislike' end, user_id, "
+        f"{ts(END)} + interval '2' hour "
         f"from {FULL}.feedback_log where created_at >= {ts(END - dt.timedelta(days=30))} "
         "and created_at < "
         + ts(END)
