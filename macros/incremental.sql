@@ -10,13 +10,14 @@
     2. After each build, a post-hook copies those fingerprints next to the model
        (`<model>__processed_days`): what this model has seen.
     3. A run's pre-hook diffs the two: the changed days, wherever in history they are. It
-       widens them by the rows that share a key with a changed day's rows (the other copies
-       of an evaluation_id or feedback_id, the other reactions of a user to a message), and
+       widens them by the keys a changed day shares with other days (the other copies of an
+       evaluation_id or feedback_id, the other reactions of a user to a message), which
+       int_raw_keys_spanning_days lists, so no run rescans every raw row to find them. It
        writes the days to rebuild to `<model>__rebuild_days`, then deletes those days from
        the model (Spark: drops their partitions) and from its processed days, so a run that
        dies half way is redone by the next.
-    4. The model reads all the rows of those keys, ranks them, and appends the rows of those
-       days.
+    4. The model reads the rows of those days and every other row of their spanning keys,
+       ranks them, and appends the rows of those days.
 
     A day whose row count went down, or that vanished (raw rows were deleted, or moved to
     another day), cannot be mended key by key: every day is then rebuilt, by the same run.
@@ -90,14 +91,43 @@
 
 
 {#-
-    Where-clauses for the rows to rank again: every valid copy of an evaluation that has a
-    copy on a day to rebuild (its other copies may be on any day).
+    The keys with rows on more than one day (int_raw_keys_spanning_days) that have a row
+    on one of the given days (a query of one column of days): where a day's rows have
+    other rows, by key, elsewhere.
+-#}
+{% macro spanning_keys(key_type, days, columns='key_value') -%}
+    select {{ columns }} from {{ ref('int_raw_keys_spanning_days') }}
+    where key_type = '{{ key_type }}' and source_day in ({{ days }})
+{%- endmacro %}
+
+{#- All the days of those keys. -#}
+{% macro spanning_key_days(key_type, days, source_table) -%}
+    select linked.source_day
+    from {{ ref('int_raw_keys_spanning_days') }} as linked
+    inner join (
+        select distinct key_value, coalesce(user_id, '') as user_key
+        from {{ ref('int_raw_keys_spanning_days') }}
+        where key_type = '{{ key_type }}' and source_day in ({{ days }})
+    ) as found
+        on linked.key_value = found.key_value and coalesce(linked.user_id, '') = found.user_key
+    where linked.key_type = '{{ key_type }}' and linked.source_table = '{{ source_table }}'
+{%- endmacro %}
+
+
+{%- macro rebuild_days_query() -%}
+    select rebuild_day from {{ side_relation('rebuild_days') }}
+{%- endmacro %}
+
+
+{#-
+    A where-clause for the evaluations to rank again: the rows of the days to rebuild, and
+    every copy elsewhere of an evaluation found on them.
 -#}
 {% macro evaluations_to_rank(evaluations) -%}
     {%- if is_day_rebuild() -%}
-        evaluation_id in (
-            select evaluation_id from {{ evaluations }}
-            where is_valid and {{ in_rebuild_days('evaluated_date') }}
+        (
+            evaluated_date in ({{ rebuild_days_query() }})
+            or evaluation_id in ({{ spanning_keys('evaluation_id', rebuild_days_query()) }})
         )
     {%- else -%}
         1 = 1
@@ -106,25 +136,20 @@
 
 
 {#-
-    Every valid copy of the reactions needed to rank a day's reactions: the copies of its
-    feedback_ids, and the copies of every reaction by the same users to the same messages.
+    A where-clause for the reactions to rank again: the rows of the days to rebuild; every
+    copy elsewhere of their feedback_ids; the reactions elsewhere of the same users to the
+    same messages; and every copy of those (their copy decides whether they compete).
 -#}
 {% macro reactions_to_rank(labelled_feedback) -%}
     {%- if is_day_rebuild() -%}
-        feedback_id in (
-            select feedback_id from {{ labelled_feedback }}
-            where invalid_reason is null and {{ in_rebuild_days('reacted_date') }}
-            union all
-            select same_pair.feedback_id
-            from {{ labelled_feedback }} as same_pair
-            inner join (
-                select distinct message_id, user_id from {{ labelled_feedback }}
-                where invalid_reason is null and {{ in_rebuild_days('reacted_date') }}
-            ) as day_pairs
-                on
-                    same_pair.message_id = day_pairs.message_id
-                    and same_pair.user_id = day_pairs.user_id
-            where same_pair.invalid_reason is null
+        {%- set pair_days = spanning_key_days('reaction', rebuild_days_query(), 'feedback_log') -%}
+        (
+            reacted_date in ({{ rebuild_days_query() }})
+            or feedback_id in ({{ spanning_keys('feedback_id', rebuild_days_query()) }})
+            or feedback_id in ({{ spanning_keys('feedback_id', pair_days) }})
+            or {{ dbt.concat(["message_id", "'|'", "user_id"]) }} in (
+                {{ spanning_keys('reaction', rebuild_days_query(), dbt.concat(["key_value", "'|'", "user_id"])) }}
+            )
         )
     {%- else -%}
         1 = 1
@@ -186,62 +211,38 @@
 
 
 {#-
-    The days to rebuild, as a query of one column (rebuild_day), for what the model holds.
-    Keys are taken from every row of a changed day, valid or not (a row that became invalid
-    no longer competes with its other copies):
-      - evaluations: the changed days of conversation_evaluation, and every day with a copy
-        of an evaluation_id found on them;
-      - reactions: the changed days of feedback_log, and every day with a copy of a
-        feedback_id found on them, or with a reaction by the same user to the same message
-        as any copy of those;
+    The days to rebuild, as a query of one column (rebuild_day), for what the model holds,
+    from the changed days of the raw tables and the keys that span days
+    (int_raw_keys_spanning_days, every row valid or not):
+      - evaluations: the changed days of conversation_evaluation, and every day of an
+        evaluation_id found on them;
+      - reactions: the changed days of feedback_log, every day of a feedback_id found on
+        them, and every day of a user's reactions to a message found on any of those;
       - rejected: the changed days of both tables (a rejection concerns its own row only);
-      - messages: the days of reactions to the messages of conversation_log's changed days
-        (a reaction's model version is its message's).
+      - messages: the changed days of conversation_log, and the days of the reactions to
+        the messages found on them (a reaction's model version is its message's).
 -#}
 {% macro days_to_rebuild(rebuild) -%}
     {%- set parts = [] -%}
     {%- if 'evaluations' in rebuild -%}
-        {%- set evaluations = ref('stg_conversation_evaluation') -%}
-        {%- do parts.append(changed_days('conversation_evaluation')) -%}
-        {%- do parts.append(
-            "select evaluated_date from " ~ evaluations ~ " where evaluation_id in ("
-            ~ "select evaluation_id from " ~ evaluations
-            ~ " where evaluated_date in (" ~ changed_days('conversation_evaluation') ~ "))"
-        ) -%}
+        {%- set changed = changed_days('conversation_evaluation') -%}
+        {%- do parts.append(changed) -%}
+        {%- do parts.append(spanning_key_days('evaluation_id', changed, 'conversation_evaluation')) -%}
     {%- endif -%}
     {%- if 'reactions' in rebuild -%}
-        {%- set feedback = ref('int_feedback_labelled') -%}
-        {%- set changed_ids -%}
-            select feedback_id from {{ feedback }}
-            where reacted_date in ({{ changed_days('feedback_log') }})
-        {%- endset -%}
-        {%- do parts.append(changed_days('feedback_log')) -%}
-        {%- do parts.append("select reacted_date from " ~ feedback ~ " where feedback_id in (" ~ changed_ids ~ ")") -%}
-        {%- set same_pairs -%}
-            select same_pair.reacted_date
-            from {{ feedback }} as same_pair
-            inner join (
-                select distinct message_id, user_id from {{ feedback }}
-                where feedback_id in ({{ changed_ids }})
-            ) as changed_pairs
-                on
-                    same_pair.message_id = changed_pairs.message_id
-                    and same_pair.user_id = changed_pairs.user_id
-        {%- endset -%}
-        {%- do parts.append(same_pairs) -%}
+        {%- set changed = changed_days('feedback_log') -%}
+        {%- set with_copies = changed ~ " union all " ~ spanning_key_days('feedback_id', changed, 'feedback_log') -%}
+        {%- do parts.append(with_copies) -%}
+        {%- do parts.append(spanning_key_days('reaction', with_copies, 'feedback_log')) -%}
     {%- endif -%}
     {%- if 'rejected' in rebuild -%}
         {%- do parts.append(changed_days('conversation_evaluation')) -%}
         {%- do parts.append(changed_days('feedback_log')) -%}
     {%- endif -%}
     {%- if 'messages' in rebuild -%}
-        {%- set feedback = ref('int_feedback_labelled') -%}
-        {%- set messages = ref('stg_conversation_log') -%}
-        {%- do parts.append(
-            "select reacted_date from " ~ feedback ~ " where message_id in ("
-            ~ "select message_id from " ~ messages ~ " where responded_date in ("
-            ~ changed_days('conversation_log') ~ "))"
-        ) -%}
+        {%- set changed = changed_days('conversation_log') -%}
+        {%- do parts.append(changed) -%}
+        {%- do parts.append(spanning_key_days('message', changed, 'feedback_log')) -%}
     {%- endif -%}
     select distinct rebuild_day from (
         {%- for part in parts %}

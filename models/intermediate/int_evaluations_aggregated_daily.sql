@@ -6,6 +6,7 @@
 -- itself (docs/performance.md).
 {{ config(**incremental_by_day('evaluated_date', ['evaluations'])) }}
 -- depends_on: {{ ref('int_raw_days_fingerprinted') }}
+-- depends_on: {{ ref('int_raw_keys_spanning_days') }}
 
 with evaluations as (
     select * from {{ ref('stg_conversation_evaluation') }}

@@ -4,6 +4,7 @@
 -- evaluations wherever it lies (macros/incremental.sql).
 {{ config(**incremental_by_day('evaluated_date', ['evaluations'])) }}
 -- depends_on: {{ ref('int_raw_days_fingerprinted') }}
+-- depends_on: {{ ref('int_raw_keys_spanning_days') }}
 
 with evaluations as (
     select * from {{ ref('stg_conversation_evaluation') }}

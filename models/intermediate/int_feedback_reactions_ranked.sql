@@ -6,6 +6,7 @@
 -- reaction of the same users to the same messages, wherever it lies (macros/incremental.sql).
 {{ config(**incremental_by_day('reacted_date', ['reactions'])) }}
 -- depends_on: {{ ref('int_raw_days_fingerprinted') }}
+-- depends_on: {{ ref('int_raw_keys_spanning_days') }}
 
 with labelled_feedback as (
     select * from {{ ref('int_feedback_labelled') }}

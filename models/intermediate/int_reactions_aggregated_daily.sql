@@ -4,6 +4,7 @@
 -- row-level table, for the reason in int_evaluations_aggregated_daily.
 {{ config(**incremental_by_day('reacted_date', ['reactions'])) }}
 -- depends_on: {{ ref('int_raw_days_fingerprinted') }}
+-- depends_on: {{ ref('int_raw_keys_spanning_days') }}
 
 with labelled_feedback as (
     select * from {{ ref('int_feedback_labelled') }}

@@ -5,8 +5,7 @@
 -- rebuilt when a message its reactions refer to arrives or changes in conversation_log.
 {{ config(**incremental_by_day('segment_date', ['evaluations', 'reactions', 'messages'])) }}
 -- depends_on: {{ ref('int_raw_days_fingerprinted') }}
--- depends_on: {{ ref('stg_conversation_evaluation') }}
--- depends_on: {{ ref('int_feedback_labelled') }}
+-- depends_on: {{ ref('int_raw_keys_spanning_days') }}
 
 with evaluations as (
     select * from {{ ref('int_evaluations_deduplicated') }}

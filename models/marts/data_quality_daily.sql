@@ -2,8 +2,7 @@
 -- superseded reactions moved, and the undated raw rows (quality_date NULL).
 {{ config(**incremental_by_day('quality_date', ['rejected', 'evaluations', 'reactions'], undated_rows=true)) }}
 -- depends_on: {{ ref('int_raw_days_fingerprinted') }}
--- depends_on: {{ ref('stg_conversation_evaluation') }}
--- depends_on: {{ ref('int_feedback_labelled') }}
+-- depends_on: {{ ref('int_raw_keys_spanning_days') }}
 
 with data_quality_events as (
     select * from {{ ref('int_data_quality_events') }}
