@@ -796,16 +796,13 @@ def send_outcome(config: WarehouseConfig, request: ReportRequest, destination: D
     except (UserError, DeliveryError) as exc:
         st.error(f"Not sent: {plain(exc)}")
         return
-    where = plain(f"{outcome.week_label} to {outcome.destination}")
+    sentence = plain(outcome.summary[:1].upper() + outcome.summary[1:]) + "."
     if outcome.status == "sent":
-        st.success(f"Sent {where}.")
-        if outcome.thread_error:
-            st.warning(f"The biggest-movers thread reply failed: {plain(outcome.thread_error)}")
-    elif outcome.status == "already_sent":
-        when = f" at {outcome.at:%Y-%m-%d %H:%M} UTC" if outcome.at else ""
-        st.info(f"{where} was already sent{when}: nothing was posted again.")
+        st.success(sentence)
     else:
-        st.info(f"{where} is being sent by another run right now: nothing was posted.")
+        st.info(sentence)
+    if outcome.warning:
+        st.warning(plain(outcome.warning[:1].upper() + outcome.warning[1:]))
 
 
 def in_range(value: dt.date | None, dates: tuple[dt.date, dt.date]) -> bool:

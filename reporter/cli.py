@@ -17,6 +17,7 @@ from reporter.errors import DeliveryError, PipelineError, UserError
 from reporter.reads import read_weekly_performance
 from reporter.redact import one_line, redact
 from reporter.report import DEFAULT_MIN_N, Report, Trend, WeekFigures
+from reporter.settings import env
 from reporter.warehouse import load_config, profiles_dir
 
 WEEKLY_HEADERS = (
@@ -100,10 +101,6 @@ def cmd_export_dataset(args: argparse.Namespace) -> int:
     return run_export(args)
 
 
-def _env(name: str, default: str | None = None) -> str | None:
-    return os.environ.get(name) or default
-
-
 def _min_n(value: str | int | None) -> int:
     try:
         min_n = int(value if value is not None else DEFAULT_MIN_N)
@@ -130,7 +127,7 @@ def _as_of(value: str | dt.date | None) -> dt.date | None:
 def _add_min_n_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--min-n",
-        default=_env("REPORT_MIN_N", str(DEFAULT_MIN_N)),
+        default=env("REPORT_MIN_N", str(DEFAULT_MIN_N)),
         help="fewer evaluations than this is low volume (env REPORT_MIN_N, default 30)",
     )
 
@@ -139,42 +136,42 @@ def _add_report_options(parser: argparse.ArgumentParser) -> None:
     from reporter.service import DEFAULT_TIMEZONE
 
     parser.add_argument(
-        "--week", default=_env("REPORT_WEEK"), help="e.g. 2026-W01 (default: latest complete)"
+        "--week", default=env("REPORT_WEEK"), help="e.g. 2026-W01 (default: latest complete)"
     )
     parser.add_argument(
         "--as-of",
-        default=_env("REPORT_AS_OF"),
+        default=env("REPORT_AS_OF"),
         help="report the latest week that ended before this date (env REPORT_AS_OF)",
     )
-    parser.add_argument("--lang", default=_env("REPORT_LANG", "ko"), help="ko or en (REPORT_LANG)")
+    parser.add_argument("--lang", default=env("REPORT_LANG", "ko"), help="ko or en (REPORT_LANG)")
     _add_min_n_option(parser)
-    parser.add_argument("--dashboard-url", default=_env("DASHBOARD_URL"), help="env DASHBOARD_URL")
+    parser.add_argument("--dashboard-url", default=env("DASHBOARD_URL"), help="env DASHBOARD_URL")
     parser.add_argument(
         "--timezone",
-        default=_env("REPORT_DISPLAY_TZ", DEFAULT_TIMEZONE),
+        default=env("REPORT_DISPLAY_TZ", DEFAULT_TIMEZONE),
         help="time zone of the generated-at line (env REPORT_DISPLAY_TZ)",
     )
     parser.add_argument(
         "--alert-mention",
-        default=_env("SLACK_ALERT_MENTION"),
+        default=env("SLACK_ALERT_MENTION"),
         help="mentioned once when a regression is significant: U123, S123 (a user group), "
         "here or channel (env SLACK_ALERT_MENTION)",
     )
 
 
 def _add_send_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--channel", default=_env("SLACK_CHANNEL"), help="env SLACK_CHANNEL")
+    parser.add_argument("--channel", default=env("SLACK_CHANNEL"), help="env SLACK_CHANNEL")
     parser.add_argument("--force", action="store_true", help="post again even if already sent")
     parser.add_argument(
         "--timeout",
         type=float,
-        default=_env("SLACK_TIMEOUT", "10"),
+        default=env("SLACK_TIMEOUT", "10"),
         help="seconds per Slack request (env SLACK_TIMEOUT)",
     )
     parser.add_argument(
         "--max-send-seconds",
         type=float,
-        default=_env("SLACK_MAX_SEND_SECONDS", "120"),
+        default=env("SLACK_MAX_SEND_SECONDS", "120"),
         help="total time for one message, retries included (env SLACK_MAX_SEND_SECONDS)",
     )
 
@@ -213,19 +210,14 @@ def _send(args: argparse.Namespace) -> int:
     destination = destination_from_env(args.channel, _policy(args))
     config = load_config(args.target, args.profiles_dir)
     outcome = send_report(config, request, destination, force=args.force)
-    where = f"{outcome.week_label} to {outcome.destination}"
-    if outcome.status == "sent":
-        _say_out(f"sent {where}" + (f" (ts {outcome.slack_ts})" if outcome.slack_ts else ""))
-        if outcome.thread_error:
-            _say_out(
-                f"warning: the biggest-movers thread reply failed: {outcome.thread_error}",
-                err=True,
-            )
+    if outcome.status == "sent" and outcome.slack_ts:
+        _say_out(f"{outcome.summary} (ts {outcome.slack_ts})")
     elif outcome.status == "already_sent":
-        when = f" at {outcome.at:%Y-%m-%d %H:%M} UTC" if outcome.at else ""
-        _say_out(f"{where} was already sent{when}; nothing to do (--force sends it again)")
+        _say_out(f"{outcome.summary} (--force sends it again)")
     else:
-        _say_out(f"{where} is being sent by another run right now; nothing to do")
+        _say_out(outcome.summary)
+    if outcome.warning:
+        _say_out(f"warning: {outcome.warning}", err=True)
     return 0
 
 
@@ -237,7 +229,7 @@ def cmd_preview(args: argparse.Namespace) -> int:
         raise UserError(f"--format must be text or json, not {args.format!r}")
     request = _report_request(args)
     # As send would: a webhook cannot reply in a thread, so its movers are in the message.
-    webhook_only = bool(_env("SLACK_WEBHOOK_URL")) and not _env("SLACK_BOT_TOKEN")
+    webhook_only = bool(env("SLACK_WEBHOOK_URL")) and not env("SLACK_BOT_TOKEN")
     preview = preview_report(
         load_config(args.target, args.profiles_dir), request, threaded=not webhook_only
     )
@@ -306,7 +298,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_warehouse_options(preview)
     _add_report_options(preview)
     preview.add_argument(
-        "--format", default=_env("REPORT_FORMAT", "text"), help="text or json (Block Kit)"
+        "--format", default=env("REPORT_FORMAT", "text"), help="text or json (Block Kit)"
     )
     preview.set_defaults(handler=cmd_preview)
 
@@ -320,18 +312,18 @@ def build_parser() -> argparse.ArgumentParser:
     _add_warehouse_options(run)
     _add_report_options(run)
     _add_send_options(run)
-    run.add_argument("--vars", default=_env("DBT_VARS"), help="dbt --vars as JSON (env DBT_VARS)")
+    run.add_argument("--vars", default=env("DBT_VARS"), help="dbt --vars as JSON (env DBT_VARS)")
     run.add_argument(
         "--full-refresh",
         action="store_true",
-        default=_env("DBT_FULL_REFRESH", "") in ("1", "true", "yes"),
+        default=env("DBT_FULL_REFRESH", "") in ("1", "true", "yes"),
         help="rebuild every model from raw (env DBT_FULL_REFRESH=1; after a change of "
         "report_timezone or the label map); the daily job needs it for nothing else",
     )
     run.add_argument(
         "--notify-on-failure",
         action="store_true",
-        default=_env("REPORT_NOTIFY_ON_FAILURE", "") in ("1", "true", "yes"),
+        default=env("REPORT_NOTIFY_ON_FAILURE", "") in ("1", "true", "yes"),
         help="post a short 'data pipeline failed' notice (env REPORT_NOTIFY_ON_FAILURE=1)",
     )
     run.set_defaults(handler=cmd_run)

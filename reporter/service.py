@@ -86,6 +86,24 @@ class SendOutcome:
     attempt: int | None = None
     thread_error: str | None = None  # the message went out, its thread reply did not
 
+    @property
+    def summary(self) -> str:
+        """What happened, in one line: the words of `reporter send` and the dashboard."""
+        where = f"{self.week_label} to {self.destination}"
+        if self.status == "sent":
+            return f"sent {where}"
+        if self.status == "already_sent":
+            when = f" at {self.at:%Y-%m-%d %H:%M} UTC" if self.at else ""
+            return f"{where} was already sent{when}; nothing was posted again"
+        return f"{where} is being sent by another run right now; nothing was posted"
+
+    @property
+    def warning(self) -> str | None:
+        """What went wrong although the report was sent."""
+        if self.thread_error:
+            return f"the biggest-movers thread reply failed: {self.thread_error}"
+        return None
+
 
 def build_report(
     config: WarehouseConfig, request: ReportRequest, now: dt.datetime | None = None
