@@ -8,7 +8,7 @@ Vega-Lite, so "the chart shows the mart's numbers" means exactly that.
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
+import importlib
 import json
 import shutil
 import uuid
@@ -110,11 +110,8 @@ def metric_color(element: Any) -> str:
 
 
 def charts_module() -> Any:
-    """The app's chart functions, imported without running the app."""
-    spec = importlib.util.spec_from_file_location("dashboard_charts", APP)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """The app's chart functions, imported without Streamlit."""
+    return importlib.import_module("dashboards.charts")
 
 
 def test_ai_performance_tab_charts_the_marts_weekly_and_daily_scores(open_app, demo_warehouse):
