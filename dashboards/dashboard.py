@@ -38,11 +38,11 @@ from dashboards.charts import (
     weekly_feedback_chart,
     weekly_score_chart,
 )
-from reporter import reads
+from reporter import reads, settings
 from reporter.errors import DeliveryError, OutcomeUnknown, UserError
 from reporter.redact import one_line
 from reporter.render import LANGUAGES
-from reporter.report import DEFAULT_MIN_N, Report, WeekFigures, select_week
+from reporter.report import WeekFigures, comparison_is_low_volume, previous_week, select_week
 from reporter.service import (
     DEFAULT_TIMEZONE,
     ReportRequest,
@@ -90,28 +90,28 @@ def load_quality(config: WarehouseConfig) -> list[reads.QualityCount]:
 
 
 def min_n() -> int:
-    """The reporter's low-volume threshold (REPORT_MIN_N, as for `reporter send`)."""
-    try:
-        return max(1, int(os.environ.get("REPORT_MIN_N") or DEFAULT_MIN_N))
-    except ValueError:
-        return DEFAULT_MIN_N
+    """dbt var min_n, as the marts were built with it (DBT_VARS, else dbt_project.yml)."""
+    return settings.min_n()
 
 
-def is_low_volume(week: WeekFigures) -> bool:
-    # The report's own rule, so the dashboard and the Slack message agree.
-    return Report(week, dt.datetime.now(dt.timezone.utc), min_n()).is_low_volume
-
-
-def week_table(weeks: list[WeekFigures]) -> pd.DataFrame:
+def week_table(weeks: list[WeekFigures], low_volume: dict[str, bool]) -> pd.DataFrame:
     frame = pd.DataFrame([asdict(week) for week in weeks])
     frame["week_start"] = pd.to_datetime(frame["week_start"])
-    frame["volume"] = [LOW_VOLUME if is_low_volume(week) else ENOUGH for week in weeks]
+    frame["volume"] = [LOW_VOLUME if low_volume[week.week_label] else ENOUGH for week in weeks]
     frame["period"] = [COMPLETE if week.is_complete_week else PARTIAL for week in weeks]
     return frame
 
 
-def week_option(week: WeekFigures) -> str:
-    notes = [LOW_VOLUME] if is_low_volume(week) else []
+def low_volume_weeks(weeks: list[WeekFigures]) -> dict[str, bool]:
+    """Each week's change is low volume as the report says it (the marts' flags)."""
+    return {
+        week.week_label: comparison_is_low_volume(week, previous_week(weeks, week))
+        for week in weeks
+    }
+
+
+def week_option(week: WeekFigures, low_volume: dict[str, bool]) -> str:
+    notes = [LOW_VOLUME] if low_volume[week.week_label] else []
     if not week.is_complete_week:
         notes.append("partial week")
     return " · ".join([week.week_label, *notes])
@@ -134,7 +134,7 @@ def initial_week(weeks: list[WeekFigures]) -> str:
         return labels[-1]  # no complete week yet: the latest one
 
 
-def pick_week(weeks: list[WeekFigures]) -> WeekFigures:
+def pick_week(weeks: list[WeekFigures], low_volume: dict[str, bool]) -> WeekFigures:
     by_label = {week.week_label: week for week in weeks}
     if st.session_state.get("week") not in by_label:
         st.session_state["week"] = initial_week(weeks)
@@ -142,7 +142,7 @@ def pick_week(weeks: list[WeekFigures]) -> WeekFigures:
         "Week",
         list(reversed(by_label)),
         key="week",
-        format_func=lambda label: week_option(by_label[label]),
+        format_func=lambda label: week_option(by_label[label], low_volume),
         help="Default: the latest complete week. The link ?week=2026-W01 selects a week.",
     )
     st.query_params["week"] = label  # the address bar always names the week shown
@@ -165,9 +165,8 @@ def chart(layers: alt.Chart | alt.LayerChart, key: str) -> None:
 
 
 def ai_performance_tab(
-    week: WeekFigures, weekly: pd.DataFrame, days: list[reads.DayScores]
+    week: WeekFigures, weekly: pd.DataFrame, days: list[reads.DayScores], low: bool
 ) -> None:
-    low = is_low_volume(week)
     score, evals, ratio = st.columns(3)
     score.metric(
         f"Average score · {week.week_label}",
@@ -190,8 +189,9 @@ def ai_performance_tab(
     )
     if low:
         st.warning(
-            f"Low volume: {week.eval_count:,} evaluations this week and "
-            f"{week.prev_eval_count:,} the week before (minimum {min_n():,}). "
+            f"Low volume: {week.eval_count:,} evaluations and {week.feedback_count:,} reactions "
+            f"this week, {week.prev_eval_count:,} and {week.prev_feedback_count:,} the week "
+            f"before (minimum {min_n():,} each). "
             "The change is not an improvement or a regression.",
             icon="⚠️",
         )
@@ -356,7 +356,6 @@ def slack_section(config: WarehouseConfig, week: WeekFigures) -> None:
         request = ReportRequest(
             week=week.week_label,
             lang=lang,
-            min_n=min_n(),
             dashboard_url=os.environ.get("DASHBOARD_URL") or None,
             timezone=os.environ.get("REPORT_DISPLAY_TZ") or DEFAULT_TIMEZONE,
         )
@@ -401,6 +400,7 @@ def main() -> None:
     try:
         config = load_config()
         weeks = load_weeks(config)
+        min_n()  # a bad DBT_VARS is said here, once
     except UserError as exc:
         st.error(f"Cannot read the warehouse: {plain(exc)}")
         st.stop()
@@ -411,23 +411,24 @@ def main() -> None:
         )
         st.stop()
 
-    week = pick_week(weeks)
+    low_volume = low_volume_weeks(weeks)
+    week = pick_week(weeks, low_volume)
     dates = pick_dates(weeks)
     st.sidebar.caption(
         f"Warehouse: {config.target_name} ({config.type}), schema {config.schema}. "
-        f"Low volume: fewer than {min_n():,} evaluations (REPORT_MIN_N)."
+        f"Low volume: fewer than {min_n():,} evaluations or reactions (dbt var min_n)."
     )
     shown = [w for w in weeks if dates[0] <= w.week_end and w.week_start <= dates[1]]
     if not shown:
         st.info("No week overlaps the selected date range.")
         st.stop()
-    weekly = week_table(shown)
+    weekly = week_table(shown, low_volume)
     days = [day for day in load_days(config) if in_range(day.score_date, dates)]
     quality = load_quality(config)
 
     tabs = st.tabs(TABS)
     with tabs[0]:
-        ai_performance_tab(week, weekly, days)
+        ai_performance_tab(week, weekly, days, low_volume[week.week_label])
     with tabs[1]:
         feedback_tab(
             weekly, [day for day in load_feedback(config) if in_range(day.feedback_date, dates)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -12,11 +13,12 @@ import sys
 import threading
 import traceback
 
+from reporter import settings
 from reporter.dataset import add_export_arguments, run_export
 from reporter.errors import DeliveryError, PipelineError, UserError
 from reporter.reads import read_weekly_performance
 from reporter.redact import one_line, redact
-from reporter.report import DEFAULT_MIN_N, Report, Trend, WeekFigures
+from reporter.report import Report, Trend, WeekFigures, previous_week
 from reporter.settings import env
 from reporter.warehouse import load_config, profiles_dir
 
@@ -39,10 +41,10 @@ def _add_warehouse_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--profiles-dir", default=None, help="env DBT_PROFILES_DIR")
 
 
-def _weekly_row(week: WeekFigures, min_n: int) -> list[str]:
+def _weekly_row(week: WeekFigures, previous: WeekFigures | None) -> list[str]:
     """One line of `reporter weekly`: the mart's numbers, with n, the interval and the
-    report's own low-volume and significance verdicts, so no change reads as a trend."""
-    report = Report(week, dt.datetime.now(dt.timezone.utc), min_n)
+    marts' low-volume and significance flags, so no change reads as a trend."""
+    report = Report(week, dt.datetime.now(dt.timezone.utc), previous)
     score = "n/a" if week.avg_score is None else f"{week.avg_score:.2f}"
     if week.avg_score_ci_low is not None and week.avg_score_ci_high is not None:
         score += f" ({week.avg_score_ci_low:.2f}–{week.avg_score_ci_high:.2f})"
@@ -58,8 +60,7 @@ def _weekly_row(week: WeekFigures, min_n: int) -> list[str]:
     notes = []
     if report.is_low_volume:
         notes.append(f"low volume (n={week.eval_count:,}, prev n={week.prev_eval_count:,})")
-    if week.feedback_count and week.feedback_count < min_n:
-        notes.append(f"few reactions (n={week.feedback_count:,})")
+        notes.append(f"reactions (n={week.feedback_count:,}, prev n={week.prev_feedback_count:,})")
     if not week.is_complete_week:
         notes.append("partial week")
     return [
@@ -83,15 +84,17 @@ def cmd_weekly(args: argparse.Namespace) -> int:
     if not weeks:
         print("weekly_performance is empty: the raw tables hold no valid evaluation or reaction")
         return 0
-    min_n = _min_n(args.min_n)
-    table = [list(WEEKLY_HEADERS)] + [_weekly_row(week, min_n) for week in weeks]
+    min_n = settings.min_n()
+    rows = [_weekly_row(week, previous_week(weeks, week)) for week in weeks]
+    table = [list(WEEKLY_HEADERS), *rows]
     widths = [max(len(line[i]) for line in table) for i in range(len(WEEKLY_HEADERS))]
     for line in table:
         cells = [cell.rjust(width) for cell, width in zip(line[:-1], widths, strict=False)]
         print("  ".join([*cells, line[-1]]).rstrip())
     print(
-        f"low volume: fewer than {min_n:,} evaluations this week or the week before "
-        "(REPORT_MIN_N); n.s.: within what noise explains (Welch's t test)"
+        f"low volume: fewer than {min_n:,} evaluations or reactions this week or the week "
+        "before (dbt var min_n, the marts' is_low_volume); n.s.: within what noise explains "
+        "(Welch's t test)"
     )
     return 0
 
@@ -99,18 +102,6 @@ def cmd_weekly(args: argparse.Namespace) -> int:
 def cmd_export_dataset(args: argparse.Namespace) -> int:
     """Write model-tuning JSONL files and their dataset card (see docs/dataset.md)."""
     return run_export(args)
-
-
-def _min_n(value: str | int | None) -> int:
-    try:
-        min_n = int(value if value is not None else DEFAULT_MIN_N)
-    except ValueError:
-        raise UserError(
-            f"--min-n (env REPORT_MIN_N) must be a whole number such as 30, not {value!r}"
-        ) from None
-    if min_n < 1:
-        raise UserError(f"--min-n (env REPORT_MIN_N) must be at least 1, not {min_n}")
-    return min_n
 
 
 def _as_of(value: str | dt.date | None) -> dt.date | None:
@@ -122,14 +113,6 @@ def _as_of(value: str | dt.date | None) -> dt.date | None:
         raise UserError(
             f"--as-of (env REPORT_AS_OF) must be a date such as 2026-01-07, not {value!r}"
         ) from None
-
-
-def _add_min_n_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--min-n",
-        default=env("REPORT_MIN_N", str(DEFAULT_MIN_N)),
-        help="fewer evaluations than this is low volume (env REPORT_MIN_N, default 30)",
-    )
 
 
 def _add_report_options(parser: argparse.ArgumentParser) -> None:
@@ -144,7 +127,6 @@ def _add_report_options(parser: argparse.ArgumentParser) -> None:
         help="report the latest week that ended before this date (env REPORT_AS_OF)",
     )
     parser.add_argument("--lang", default=env("REPORT_LANG", "ko"), help="ko or en (REPORT_LANG)")
-    _add_min_n_option(parser)
     parser.add_argument("--dashboard-url", default=env("DASHBOARD_URL"), help="env DASHBOARD_URL")
     parser.add_argument(
         "--timezone",
@@ -183,7 +165,6 @@ def _report_request(args: argparse.Namespace):
         week=args.week,
         as_of=_as_of(args.as_of),
         lang=args.lang,
-        min_n=_min_n(args.min_n),
         dashboard_url=args.dashboard_url,
         timezone=args.timezone,
         alert_mention=args.alert_mention,
@@ -202,11 +183,11 @@ def _say_out(text: str, err: bool = False) -> None:
     print(redact(text), file=sys.stderr if err else sys.stdout)
 
 
-def _send(args: argparse.Namespace) -> int:
+def _send(args: argparse.Namespace, request=None) -> int:
     from reporter.service import send_report
     from reporter.slack import destination_from_env
 
-    request = _report_request(args)
+    request = request or _report_request(args)
     destination = destination_from_env(args.channel, _policy(args))
     config = load_config(args.target, args.profiles_dir)
     outcome = send_report(config, request, destination, force=args.force)
@@ -275,7 +256,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         except DeliveryError as notice_error:
             raise PipelineError(f"{exc} (the failure notice failed too: {notice_error})") from None
         raise PipelineError(f"{exc} (notice posted to {destination.key})") from None
-    return _send(args)
+    return _send(args, dataclasses.replace(request, dbt_vars=dbt_vars))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -285,7 +266,6 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     weekly = commands.add_parser("weekly", help="print the weekly_performance mart")
     _add_warehouse_options(weekly)
-    _add_min_n_option(weekly)
     weekly.set_defaults(handler=cmd_weekly)
     export = commands.add_parser(
         "export-dataset", help="write model-tuning JSONL files and a dataset card"
