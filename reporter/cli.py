@@ -99,6 +99,13 @@ def cmd_weekly(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Generate demo raw tables in the warehouse (developer tooling, see `make demo`)."""
+    from reporter.demo import run_demo
+
+    return run_demo(args)
+
+
 def cmd_export_dataset(args: argparse.Namespace) -> int:
     """Write model-tuning JSONL files and their dataset card (see docs/dataset.md)."""
     return run_export(args)
@@ -267,6 +274,11 @@ def build_parser() -> argparse.ArgumentParser:
     weekly = commands.add_parser("weekly", help="print the weekly_performance mart")
     _add_warehouse_options(weekly)
     weekly.set_defaults(handler=cmd_weekly)
+    from reporter.demo import add_demo_arguments
+
+    demo = commands.add_parser("demo", help="generate demo raw data in the warehouse")
+    add_demo_arguments(demo)
+    demo.set_defaults(handler=cmd_demo)
     export = commands.add_parser(
         "export-dataset", help="write model-tuning JSONL files and a dataset card"
     )
