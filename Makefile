@@ -43,7 +43,7 @@ profiles.yml:
 ## Slack report of the latest complete week (preview: nothing is sent)
 demo: $(STAMP) profiles.yml
 	@echo "==> [1/4] demo data: $(DEMO_WEEKS) weeks, $(DEMO_ROWS_PER_DAY) responses a day"
-	$(BIN)/python -m reporter.demo --weeks $(DEMO_WEEKS) --rows-per-day $(DEMO_ROWS_PER_DAY) --seed 1
+	$(BIN)/python -m reporter demo --weeks $(DEMO_WEEKS) --rows-per-day $(DEMO_ROWS_PER_DAY) --seed 1
 	@echo "==> [2/4] dbt build: every model and test, one line each (about 30 s)"
 	$(DBT) build $(DBT_FLAGS) $$(test -t 1 || echo --no-use-colors)
 	@echo "==> [3/4] the weekly table and the report of the latest complete week"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -12,11 +13,13 @@ import sys
 import threading
 import traceback
 
+from reporter import settings
 from reporter.dataset import add_export_arguments, run_export
 from reporter.errors import DeliveryError, PipelineError, UserError
 from reporter.reads import read_weekly_performance
 from reporter.redact import one_line, redact
-from reporter.report import DEFAULT_MIN_N, Report, Trend, WeekFigures
+from reporter.report import Report, Trend, WeekFigures, previous_week
+from reporter.settings import env
 from reporter.warehouse import load_config, profiles_dir
 
 WEEKLY_HEADERS = (
@@ -38,10 +41,10 @@ def _add_warehouse_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--profiles-dir", default=None, help="env DBT_PROFILES_DIR")
 
 
-def _weekly_row(week: WeekFigures, min_n: int) -> list[str]:
+def _weekly_row(week: WeekFigures, previous: WeekFigures | None) -> list[str]:
     """One line of `reporter weekly`: the mart's numbers, with n, the interval and the
-    report's own low-volume and significance verdicts, so no change reads as a trend."""
-    report = Report(week, dt.datetime.now(dt.timezone.utc), min_n)
+    marts' low-volume and significance flags, so no change reads as a trend."""
+    report = Report(week, dt.datetime.now(dt.timezone.utc), previous)
     score = "n/a" if week.avg_score is None else f"{week.avg_score:.2f}"
     if week.avg_score_ci_low is not None and week.avg_score_ci_high is not None:
         score += f" ({week.avg_score_ci_low:.2f}–{week.avg_score_ci_high:.2f})"
@@ -57,8 +60,7 @@ def _weekly_row(week: WeekFigures, min_n: int) -> list[str]:
     notes = []
     if report.is_low_volume:
         notes.append(f"low volume (n={week.eval_count:,}, prev n={week.prev_eval_count:,})")
-    if week.feedback_count and week.feedback_count < min_n:
-        notes.append(f"few reactions (n={week.feedback_count:,})")
+        notes.append(f"reactions (n={week.feedback_count:,}, prev n={week.prev_feedback_count:,})")
     if not week.is_complete_week:
         notes.append("partial week")
     return [
@@ -82,38 +84,31 @@ def cmd_weekly(args: argparse.Namespace) -> int:
     if not weeks:
         print("weekly_performance is empty: the raw tables hold no valid evaluation or reaction")
         return 0
-    min_n = _min_n(args.min_n)
-    table = [list(WEEKLY_HEADERS)] + [_weekly_row(week, min_n) for week in weeks]
+    min_n = settings.min_n()
+    rows = [_weekly_row(week, previous_week(weeks, week)) for week in weeks]
+    table = [list(WEEKLY_HEADERS), *rows]
     widths = [max(len(line[i]) for line in table) for i in range(len(WEEKLY_HEADERS))]
     for line in table:
         cells = [cell.rjust(width) for cell, width in zip(line[:-1], widths, strict=False)]
         print("  ".join([*cells, line[-1]]).rstrip())
     print(
-        f"low volume: fewer than {min_n:,} evaluations this week or the week before "
-        "(REPORT_MIN_N); n.s.: within what noise explains (Welch's t test)"
+        f"low volume: fewer than {min_n:,} evaluations or reactions this week or the week "
+        "before (dbt var min_n, the marts' is_low_volume); n.s.: within what noise explains "
+        "(Welch's t test)"
     )
     return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Generate demo raw tables in the warehouse (developer tooling, see `make demo`)."""
+    from reporter.demo import run_demo
+
+    return run_demo(args)
 
 
 def cmd_export_dataset(args: argparse.Namespace) -> int:
     """Write model-tuning JSONL files and their dataset card (see docs/dataset.md)."""
     return run_export(args)
-
-
-def _env(name: str, default: str | None = None) -> str | None:
-    return os.environ.get(name) or default
-
-
-def _min_n(value: str | int | None) -> int:
-    try:
-        min_n = int(value if value is not None else DEFAULT_MIN_N)
-    except ValueError:
-        raise UserError(
-            f"--min-n (env REPORT_MIN_N) must be a whole number such as 30, not {value!r}"
-        ) from None
-    if min_n < 1:
-        raise UserError(f"--min-n (env REPORT_MIN_N) must be at least 1, not {min_n}")
-    return min_n
 
 
 def _as_of(value: str | dt.date | None) -> dt.date | None:
@@ -127,54 +122,45 @@ def _as_of(value: str | dt.date | None) -> dt.date | None:
         ) from None
 
 
-def _add_min_n_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--min-n",
-        default=_env("REPORT_MIN_N", str(DEFAULT_MIN_N)),
-        help="fewer evaluations than this is low volume (env REPORT_MIN_N, default 30)",
-    )
-
-
 def _add_report_options(parser: argparse.ArgumentParser) -> None:
     from reporter.service import DEFAULT_TIMEZONE
 
     parser.add_argument(
-        "--week", default=_env("REPORT_WEEK"), help="e.g. 2026-W01 (default: latest complete)"
+        "--week", default=env("REPORT_WEEK"), help="e.g. 2026-W01 (default: latest complete)"
     )
     parser.add_argument(
         "--as-of",
-        default=_env("REPORT_AS_OF"),
+        default=env("REPORT_AS_OF"),
         help="report the latest week that ended before this date (env REPORT_AS_OF)",
     )
-    parser.add_argument("--lang", default=_env("REPORT_LANG", "ko"), help="ko or en (REPORT_LANG)")
-    _add_min_n_option(parser)
-    parser.add_argument("--dashboard-url", default=_env("DASHBOARD_URL"), help="env DASHBOARD_URL")
+    parser.add_argument("--lang", default=env("REPORT_LANG", "ko"), help="ko or en (REPORT_LANG)")
+    parser.add_argument("--dashboard-url", default=env("DASHBOARD_URL"), help="env DASHBOARD_URL")
     parser.add_argument(
         "--timezone",
-        default=_env("REPORT_DISPLAY_TZ", DEFAULT_TIMEZONE),
+        default=env("REPORT_DISPLAY_TZ", DEFAULT_TIMEZONE),
         help="time zone of the generated-at line (env REPORT_DISPLAY_TZ)",
     )
     parser.add_argument(
         "--alert-mention",
-        default=_env("SLACK_ALERT_MENTION"),
+        default=env("SLACK_ALERT_MENTION"),
         help="mentioned once when a regression is significant: U123, S123 (a user group), "
         "here or channel (env SLACK_ALERT_MENTION)",
     )
 
 
 def _add_send_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--channel", default=_env("SLACK_CHANNEL"), help="env SLACK_CHANNEL")
+    parser.add_argument("--channel", default=env("SLACK_CHANNEL"), help="env SLACK_CHANNEL")
     parser.add_argument("--force", action="store_true", help="post again even if already sent")
     parser.add_argument(
         "--timeout",
         type=float,
-        default=_env("SLACK_TIMEOUT", "10"),
+        default=env("SLACK_TIMEOUT", "10"),
         help="seconds per Slack request (env SLACK_TIMEOUT)",
     )
     parser.add_argument(
         "--max-send-seconds",
         type=float,
-        default=_env("SLACK_MAX_SEND_SECONDS", "120"),
+        default=env("SLACK_MAX_SEND_SECONDS", "120"),
         help="total time for one message, retries included (env SLACK_MAX_SEND_SECONDS)",
     )
 
@@ -186,7 +172,6 @@ def _report_request(args: argparse.Namespace):
         week=args.week,
         as_of=_as_of(args.as_of),
         lang=args.lang,
-        min_n=_min_n(args.min_n),
         dashboard_url=args.dashboard_url,
         timezone=args.timezone,
         alert_mention=args.alert_mention,
@@ -205,27 +190,22 @@ def _say_out(text: str, err: bool = False) -> None:
     print(redact(text), file=sys.stderr if err else sys.stdout)
 
 
-def _send(args: argparse.Namespace) -> int:
+def _send(args: argparse.Namespace, request=None) -> int:
     from reporter.service import send_report
     from reporter.slack import destination_from_env
 
-    request = _report_request(args)
+    request = request or _report_request(args)
     destination = destination_from_env(args.channel, _policy(args))
     config = load_config(args.target, args.profiles_dir)
     outcome = send_report(config, request, destination, force=args.force)
-    where = f"{outcome.week_label} to {outcome.destination}"
-    if outcome.status == "sent":
-        _say_out(f"sent {where}" + (f" (ts {outcome.slack_ts})" if outcome.slack_ts else ""))
-        if outcome.thread_error:
-            _say_out(
-                f"warning: the biggest-movers thread reply failed: {outcome.thread_error}",
-                err=True,
-            )
+    if outcome.status == "sent" and outcome.slack_ts:
+        _say_out(f"{outcome.summary} (ts {outcome.slack_ts})")
     elif outcome.status == "already_sent":
-        when = f" at {outcome.at:%Y-%m-%d %H:%M} UTC" if outcome.at else ""
-        _say_out(f"{where} was already sent{when}; nothing to do (--force sends it again)")
+        _say_out(f"{outcome.summary} (--force sends it again)")
     else:
-        _say_out(f"{where} is being sent by another run right now; nothing to do")
+        _say_out(outcome.summary)
+    if outcome.warning:
+        _say_out(f"warning: {outcome.warning}", err=True)
     return 0
 
 
@@ -237,7 +217,7 @@ def cmd_preview(args: argparse.Namespace) -> int:
         raise UserError(f"--format must be text or json, not {args.format!r}")
     request = _report_request(args)
     # As send would: a webhook cannot reply in a thread, so its movers are in the message.
-    webhook_only = bool(_env("SLACK_WEBHOOK_URL")) and not _env("SLACK_BOT_TOKEN")
+    webhook_only = bool(env("SLACK_WEBHOOK_URL")) and not env("SLACK_BOT_TOKEN")
     preview = preview_report(
         load_config(args.target, args.profiles_dir), request, threaded=not webhook_only
     )
@@ -283,7 +263,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         except DeliveryError as notice_error:
             raise PipelineError(f"{exc} (the failure notice failed too: {notice_error})") from None
         raise PipelineError(f"{exc} (notice posted to {destination.key})") from None
-    return _send(args)
+    return _send(args, dataclasses.replace(request, dbt_vars=dbt_vars))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -293,8 +273,12 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     weekly = commands.add_parser("weekly", help="print the weekly_performance mart")
     _add_warehouse_options(weekly)
-    _add_min_n_option(weekly)
     weekly.set_defaults(handler=cmd_weekly)
+    from reporter.demo import add_demo_arguments
+
+    demo = commands.add_parser("demo", help="generate demo raw data in the warehouse")
+    add_demo_arguments(demo)
+    demo.set_defaults(handler=cmd_demo)
     export = commands.add_parser(
         "export-dataset", help="write model-tuning JSONL files and a dataset card"
     )
@@ -306,7 +290,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_warehouse_options(preview)
     _add_report_options(preview)
     preview.add_argument(
-        "--format", default=_env("REPORT_FORMAT", "text"), help="text or json (Block Kit)"
+        "--format", default=env("REPORT_FORMAT", "text"), help="text or json (Block Kit)"
     )
     preview.set_defaults(handler=cmd_preview)
 
@@ -320,18 +304,18 @@ def build_parser() -> argparse.ArgumentParser:
     _add_warehouse_options(run)
     _add_report_options(run)
     _add_send_options(run)
-    run.add_argument("--vars", default=_env("DBT_VARS"), help="dbt --vars as JSON (env DBT_VARS)")
+    run.add_argument("--vars", default=env("DBT_VARS"), help="dbt --vars as JSON (env DBT_VARS)")
     run.add_argument(
         "--full-refresh",
         action="store_true",
-        default=_env("DBT_FULL_REFRESH", "") in ("1", "true", "yes"),
+        default=env("DBT_FULL_REFRESH", "") in ("1", "true", "yes"),
         help="rebuild every model from raw (env DBT_FULL_REFRESH=1; after a change of "
         "report_timezone or the label map); the daily job needs it for nothing else",
     )
     run.add_argument(
         "--notify-on-failure",
         action="store_true",
-        default=_env("REPORT_NOTIFY_ON_FAILURE", "") in ("1", "true", "yes"),
+        default=env("REPORT_NOTIFY_ON_FAILURE", "") in ("1", "true", "yes"),
         help="post a short 'data pipeline failed' notice (env REPORT_NOTIFY_ON_FAILURE=1)",
     )
     run.set_defaults(handler=cmd_run)

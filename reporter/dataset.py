@@ -23,7 +23,17 @@ from pathlib import Path
 from typing import Any
 
 from reporter.errors import NoDataError, UserError
-from reporter.warehouse import WarehouseConfig, connect, load_config
+from reporter.settings import env
+from reporter.warehouse import (
+    WarehouseConfig,
+    as_date,
+    cap_memory,
+    connect,
+    database_location,
+    execute,
+    load_config,
+    streaming_cursor,
+)
 
 KINDS = ("sft", "preference")
 SPLITS = ("train", "eval")
@@ -227,40 +237,12 @@ def settings_query(config: WarehouseConfig) -> str:
 # ---------------------------------------------------------------------------
 
 
-def _prepare(config: WarehouseConfig, sql: str) -> str:
-    return sql.replace("%s", "?") if config.type == "duckdb" else sql
-
-
-def _missing_marts(config: WarehouseConfig, exc: Exception) -> UserError | None:
-    message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    if "does not exist" in message or "Catalog Error" in message:
-        return UserError(
-            f"the tuning marts are missing in schema {config.schema!r} "
-            f"(run `dbt build --target {config.target_name}` first): {message}"
-        )
-    return None
-
-
-def _execute(cursor: Any, config: WarehouseConfig, sql: str, params: Sequence[Any]) -> None:
-    try:
-        cursor.execute(_prepare(config, sql), list(params))
-    except Exception as exc:
-        error = _missing_marts(config, exc)
-        if error:
-            raise error from None
-        raise
-
-
 def limit_engine_memory(conn: Any, config: WarehouseConfig) -> None:
     """DuckDB sorts the ordered export in its own memory: cap it so large sorts spill to disk."""
-    if config.type == "duckdb":
-        limit = os.environ.get("EXPORT_DUCKDB_MEMORY_LIMIT") or DUCKDB_MEMORY_LIMIT
-        if not re.fullmatch(r"\d+(\.\d+)?\s*[KMGT]i?B", limit, flags=re.IGNORECASE):
-            raise UserError(f"EXPORT_DUCKDB_MEMORY_LIMIT must be like 512MB or 2GB, not {limit!r}")
-        cursor = conn.cursor()
-        cursor.execute(f"set memory_limit = '{limit}'")
-        cursor.execute("set enable_progress_bar = false")
-        cursor.close()
+    limit = env("EXPORT_DUCKDB_MEMORY_LIMIT", DUCKDB_MEMORY_LIMIT)
+    if not re.fullmatch(r"\d+(\.\d+)?\s*[KMGT]i?B", limit, flags=re.IGNORECASE):
+        raise UserError(f"EXPORT_DUCKDB_MEMORY_LIMIT must be like 512MB or 2GB, not {limit!r}")
+    cap_memory(conn, config, limit)
 
 
 def stream_rows(
@@ -271,14 +253,9 @@ def stream_rows(
     PostgreSQL: a server-side (named) cursor, so the server holds and sorts the result;
     DuckDB: fetchmany on its streaming result (see limit_engine_memory for the sort).
     """
-    if config.type == "postgres":
-        # WITH HOLD: the read-only connection is in autocommit mode.
-        cursor = conn.cursor(name="dataset_export", withhold=True)
-        cursor.itersize = chunk_rows
-    else:
-        cursor = conn.cursor()
+    cursor = streaming_cursor(conn, config, "dataset_export", chunk_rows)
     try:
-        _execute(cursor, config, sql, params)
+        execute(cursor, config, sql, params, what="tuning marts")
     except BaseException:
         # A named cursor that failed to open cannot be closed on the server.
         with suppress(Exception):
@@ -302,7 +279,7 @@ def fetch_small(
     """A small result (the settings row, counts per split and label), read at once."""
     cursor = conn.cursor()
     try:
-        _execute(cursor, config, sql, params)
+        execute(cursor, config, sql, params, what="tuning marts")
         columns = [column[0] for column in cursor.description]
         return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
     finally:
@@ -343,16 +320,6 @@ class ExportResult:
         return f"{self.total_rows:,} {unit} ({parts}) in {self.options.out_dir}"
 
 
-def _as_date(value: Any) -> dt.date | None:
-    if value is None:
-        return None
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    return dt.date.fromisoformat(str(value)[:10])
-
-
 def build_lines(
     kind: str, rows: Iterable[dict[str, Any]], clean: Callable[[str], str]
 ) -> Iterator[tuple[dict[str, Any], str]]:
@@ -386,7 +353,7 @@ def _write_files(rows: Iterable[dict[str, Any]], options: ExportOptions) -> dict
                 handles[split].write(line)
                 digests[split].update(line.encode("utf-8"))
                 item.rows += 1
-                day = _as_date(row.get("responded_date"))
+                day = as_date(row.get("responded_date"))
                 if day is not None:
                     item.first_date = min(item.first_date or day, day)
                     item.last_date = max(item.last_date or day, day)
@@ -401,14 +368,10 @@ def _write_files(rows: Iterable[dict[str, Any]], options: ExportOptions) -> dict
 
 
 def _source(config: WarehouseConfig) -> dict[str, Any]:
-    if config.type == "duckdb":
-        database = str(config.path)
-    else:
-        database = f"{config.host}:{config.port}/{config.dbname}"
     return {
         "engine": config.type,
         "target": config.target_name,
-        "database": database,
+        "database": database_location(config),
         "schema": config.schema,
     }
 
@@ -524,8 +487,8 @@ def nothing_matches(conn: Any, config: WarehouseConfig, options: ExportOptions) 
     )
     return NoDataError(
         f"no {unit} match {asked or 'these options'}; {mart} has "
-        f"{int(summary['row_count']):,} from {_as_date(summary['first_date'])} to "
-        f"{_as_date(summary['last_date'])} (responded_date, for --since/--until), "
+        f"{int(summary['row_count']):,} from {as_date(summary['first_date'])} to "
+        f"{as_date(summary['last_date'])} (responded_date, for --since/--until), "
         f"model versions {', '.join(versions)} (--model-version), and a best "
         f"{score} of {float(summary['best_score']):.1f} (--min-score)"
     )
@@ -582,10 +545,6 @@ def export_dataset(config: WarehouseConfig, options: ExportOptions) -> ExportRes
 # ---------------------------------------------------------------------------
 
 
-def _env(name: str, default: str | None = None) -> str | None:
-    return os.environ.get(name) or default
-
-
 def _iso_date(value: str) -> dt.date:
     try:
         return dt.date.fromisoformat(value)
@@ -598,26 +557,26 @@ def add_export_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--kind",
         choices=KINDS,
-        default=_env("EXPORT_KIND"),
+        default=env("EXPORT_KIND"),
         help="sft: good responses as chat messages; preference: prompt/chosen/rejected pairs "
         "(env EXPORT_KIND)",
     )
     parser.add_argument(
         "--split",
         choices=(*SPLITS, "all"),
-        default=_env("EXPORT_SPLIT", "all"),
+        default=env("EXPORT_SPLIT", "all"),
         help="which split to write; all writes one file per split (env EXPORT_SPLIT)",
     )
     parser.add_argument(
         "--since",
         type=_iso_date,
-        default=_env("EXPORT_SINCE"),
+        default=env("EXPORT_SINCE"),
         help="first responded_date, inclusive (env EXPORT_SINCE)",
     )
     parser.add_argument(
         "--until",
         type=_iso_date,
-        default=_env("EXPORT_UNTIL"),
+        default=env("EXPORT_UNTIL"),
         help="last responded_date, inclusive (env EXPORT_UNTIL)",
     )
     parser.add_argument(
@@ -630,20 +589,20 @@ def add_export_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--min-score",
         type=float,
-        default=_env("EXPORT_MIN_SCORE"),
+        default=env("EXPORT_MIN_SCORE"),
         help="minimum mean evaluation score (of the chosen response for pairs) "
         "(env EXPORT_MIN_SCORE)",
     )
     parser.add_argument(
         "--out",
-        default=_env("EXPORT_OUT", "out/dataset"),
+        default=env("EXPORT_OUT", "out/dataset"),
         help="output folder, one per export (env EXPORT_OUT, default out/dataset)",
     )
     parser.add_argument(
         "--no-redact",
         dest="redact",
         action="store_false",
-        default=_env("EXPORT_REDACT", "true").lower() not in {"0", "false", "no"},
+        default=env("EXPORT_REDACT", "true").lower() not in {"0", "false", "no"},
         help="keep e-mail addresses and phone numbers (masked by default; env EXPORT_REDACT)",
     )
 

@@ -523,10 +523,8 @@ def generate(config: WarehouseConfig, spec: DemoSpec, raw_schema: str = "raw") -
     return counts
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m reporter.demo", description=__doc__.split("\n")[0]
-    )
+def add_demo_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of `reporter demo` (and of `python -m reporter.demo`)."""
     parser.add_argument("--weeks", type=int, default=12)
     parser.add_argument("--rows-per-day", type=int, default=500)
     parser.add_argument("--seed", type=int, default=1)
@@ -555,7 +553,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--target", default=None, help="dbt target (default: the profile's)")
     parser.add_argument("--profiles-dir", default=None)
     parser.add_argument("--raw-schema", default="raw")
-    args = parser.parse_args(argv)
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    """Write the demo raw tables; one line saying how many rows of each."""
     try:
         config = load_config(args.target, args.profiles_dir)
         spec = DemoSpec(
@@ -574,6 +575,14 @@ def main(argv: list[str] | None = None) -> int:
     summary = ", ".join(f"{table} {count:,}" for table, count in counts.items())
     print(f"demo data in {config.target_name} ({args.raw_schema}): {summary}")
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m reporter.demo", description=__doc__.split("\n")[0]
+    )
+    add_demo_arguments(parser)
+    return run_demo(parser.parse_args(argv))
 
 
 if __name__ == "__main__":

@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from reporter.redact import one_line
-from reporter.warehouse import WarehouseConfig, connect, identifier
+from reporter.warehouse import WarehouseConfig, connect, engine_placeholders, identifier
 
 DELIVERIES = "report_deliveries"
 ATTEMPTS = "report_delivery_attempts"
@@ -128,9 +128,7 @@ def _run(
     with connect(config, read_only=False) as conn:
         cursor = conn.cursor()
         for sql, params in statements:
-            if config.type == "duckdb":
-                sql = sql.replace("%s", "?")
-            cursor.execute(sql, list(params))
+            cursor.execute(engine_placeholders(config, sql), list(params))
             rows = list(cursor.fetchall()) if cursor.description else []
     return rows
 

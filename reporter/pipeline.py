@@ -19,7 +19,7 @@ from typing import Any
 
 from reporter.errors import PipelineError, UserError
 from reporter.redact import one_line
-from reporter.warehouse import PROJECT_DIR, load_config, profiles_dir
+from reporter.warehouse import PROJECT_DIR, duckdb_file, load_config, profiles_dir
 
 FAILED_STATUSES = {"error", "fail", "runtime error"}
 MAX_NAMED_NODES = 3
@@ -90,10 +90,7 @@ def build_wait_seconds() -> float:
 
 
 def _duckdb_path(target: str | None, profiles_dir: Path) -> str | None:
-    config = load_config(target, profiles_dir)
-    if config.type != "duckdb" or not config.path or config.path == ":memory:":
-        return None
-    return config.path if Path(config.path).exists() else None
+    return duckdb_file(load_config(target, profiles_dir))
 
 
 def wait_for_readers(path: str, deadline: float, say: Callable[[str], None]) -> None:

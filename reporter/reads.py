@@ -7,7 +7,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from reporter.report import QuarantineFigures, SegmentFigures, WeekFigures
-from reporter.warehouse import WarehouseConfig, fetch_all
+from reporter.warehouse import WarehouseConfig, as_date, fetch_all
 
 WEEK_COLUMNS = tuple(field.name for field in fields(WeekFigures))
 _INT_COLUMNS = {
@@ -205,10 +205,6 @@ class QualityCount:
     row_count: int
 
 
-def _as_date(value: Any) -> dt.date | None:
-    return value.date() if isinstance(value, dt.datetime) else value
-
-
 def _float(value: Any) -> float | None:
     return None if value is None else float(value)
 
@@ -222,7 +218,7 @@ def read_daily_scores(config: WarehouseConfig) -> list[DayScores]:
     )
     return [
         DayScores(
-            score_date=_as_date(row["score_date"]),
+            score_date=as_date(row["score_date"]),
             eval_count=int(row["eval_count"]),
             avg_score=float(row["avg_score"]),
             avg_accuracy=_float(row["avg_accuracy"]),
@@ -242,7 +238,7 @@ def read_daily_feedback(config: WarehouseConfig) -> list[DayFeedback]:
     )
     return [
         DayFeedback(
-            feedback_date=_as_date(row["feedback_date"]),
+            feedback_date=as_date(row["feedback_date"]),
             like_count=int(row["like_count"]),
             dislike_count=int(row["dislike_count"]),
             feedback_count=int(row["feedback_count"]),
@@ -262,7 +258,7 @@ def read_data_quality_daily(config: WarehouseConfig) -> list[QualityCount]:
     )
     return [
         QualityCount(
-            quality_date=_as_date(row["quality_date"]),
+            quality_date=as_date(row["quality_date"]),
             source_table=str(row["source_table"]),
             issue=str(row["issue"]),
             is_quarantined=bool(row["is_quarantined"]),

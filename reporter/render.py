@@ -104,11 +104,13 @@ WORDING: dict[str, dict[str, str]] = {
     "low_volume_change": {"ko": "⚠️ 표본 부족", "en": "⚠️ low volume"},
     "low_volume_note": {
         "ko": (
-            "⚠️ 표본 부족: 이번주 평가 {n}건, 지난주 {prev}건 (최소 {min_n}건). "
+            "⚠️ 표본 부족: 이번주 평가 {n}건·반응 {r}건, 지난주 평가 {prev}건·반응 {prev_r}건 "
+            "(각 최소 {min_n}건). "
             "변화율은 개선이나 하락으로 판단하지 않습니다."
         ),
         "en": (
-            "⚠️ Low volume: {n} this week, {prev} last week (minimum {min_n}). "
+            "⚠️ Low volume: {n} and {r} this week, {prev} and {prev_r} last week "
+            "(minimum {min_n} each). "
             "The change is not an improvement or a regression."
         ),
     },
@@ -367,12 +369,15 @@ def _facts(report: Report, lang: str) -> list[tuple[str, str]]:
 
 def _low_volume_note(report: Report, lang: str) -> str:
     week = report.week
+    counts = (week.eval_count, week.feedback_count, week.prev_eval_count, week.prev_feedback_count)
     if lang == "en":
-        n = count_noun(week.eval_count, "evaluation", "evaluations")
-        prev = count_noun(week.prev_eval_count, "evaluation", "evaluations")
+        nouns = (("evaluation", "evaluations"), ("reaction", "reactions")) * 2
+        n, r, prev, prev_r = (count_noun(c, *noun) for c, noun in zip(counts, nouns, strict=True))
     else:
-        n, prev = f"{week.eval_count:,}", f"{week.prev_eval_count:,}"
-    return word("low_volume_note", lang).format(n=n, prev=prev, min_n=f"{report.min_n:,}")
+        n, r, prev, prev_r = (f"{c:,}" for c in counts)
+    return word("low_volume_note", lang).format(
+        n=n, r=r, prev=prev, prev_r=prev_r, min_n=f"{report.min_n:,}"
+    )
 
 
 def _generated_line(report: Report, lang: str) -> str:

@@ -1,8 +1,8 @@
-"""The report's shape: dataclasses and pure functions (which week, low volume, baseline).
+"""The report's shape: dataclasses and pure functions (which week, baseline, wording).
 
-Every number comes from the `weekly_performance` mart as it is; nothing here computes a
-statistic. The functions only decide what to show: the week, whether there is a baseline
-to compare with, and whether the week has enough evaluations to call a change a trend.
+Every number and flag comes from the marts as it is; nothing here computes a statistic or
+sets a threshold. Low volume is the mart's `is_low_volume` (dbt var min_n), of the week
+and of the week it is compared with.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from enum import Enum
 
 from reporter.errors import NoDataError, UserError
 
-DEFAULT_MIN_N = 30
 WEEK_LABEL = re.compile(r"^(\d{4})-W(\d{2})$")
 
 
@@ -185,6 +184,18 @@ class QuarantineFigures:
     top_reasons: tuple[tuple[str, int], ...] = ()  # (reason, rows), most rows first
 
 
+def comparison_is_low_volume(week: WeekFigures, previous: WeekFigures | None) -> bool:
+    """The mart flags the week, or the week it is compared with, as low volume: a change
+    between them is not called a trend."""
+    return week.is_low_volume or (
+        has_baseline(week) and previous is not None and previous.is_low_volume
+    )
+
+
+def has_baseline(week: WeekFigures) -> bool:
+    return week.prev_eval_count > 0 and week.prev_avg_score is not None
+
+
 class Trend(Enum):
     """How the score change may be presented."""
 
@@ -202,20 +213,18 @@ class Report:
 
     week: WeekFigures
     generated_at: dt.datetime  # timezone-aware
-    min_n: int = DEFAULT_MIN_N
+    previous: WeekFigures | None = None  # the mart's row of the calendar week before
+    min_n: int = 30  # var('min_n') the marts were built with: shown, never compared here
     movers: tuple[Mover, ...] = ()
     quarantine: QuarantineFigures | None = None
 
     @property
     def is_low_volume(self) -> bool:
-        """This week, or the week it is compared with, has fewer than `min_n` evaluations."""
-        return self.week.eval_count < self.min_n or (
-            self.has_baseline and self.week.prev_eval_count < self.min_n
-        )
+        return comparison_is_low_volume(self.week, self.previous)
 
     @property
     def has_baseline(self) -> bool:
-        return self.week.prev_eval_count > 0 and self.week.prev_avg_score is not None
+        return has_baseline(self.week)
 
     @property
     def trend(self) -> Trend:
@@ -233,14 +242,13 @@ class Report:
 
     @property
     def like_ratio_regressed(self) -> bool:
-        """The like ratio dropped significantly, on enough reactions both weeks."""
+        """The like ratio dropped significantly, and neither week is low volume."""
         week = self.week
         return (
             week.like_ratio_change_significant
             and week.like_ratio_change_pp is not None
             and week.like_ratio_change_pp < 0
-            and week.feedback_count >= self.min_n
-            and week.prev_feedback_count >= self.min_n
+            and not self.is_low_volume
         )
 
     @property
@@ -264,6 +272,12 @@ def parse_week_label(value: str) -> str:
             f"W01 to W{weeks_in_year}"
         )
     return text
+
+
+def previous_week(weeks: list[WeekFigures], week: WeekFigures) -> WeekFigures | None:
+    """The mart's row of the calendar week before `week` (None for the first week)."""
+    before = week.week_start - dt.timedelta(days=7)
+    return next((other for other in weeks if other.week_start == before), None)
 
 
 def _has_data(week: WeekFigures) -> bool:

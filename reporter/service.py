@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from reporter import ledger
@@ -24,7 +25,8 @@ from reporter.render import (
     render_pipeline_failure,
     slack_mention,
 )
-from reporter.report import DEFAULT_MIN_N, Report, select_movers, select_week
+from reporter.report import Report, previous_week, select_movers, select_week
+from reporter.settings import min_n
 from reporter.slack import (
     Destination,
     RetryPolicy,
@@ -44,17 +46,16 @@ class ReportRequest:
     week: str | None = None  # "2026-W01"; default: the latest complete week
     as_of: dt.date | None = None  # with no week: the latest week that ended before this date
     lang: str = "ko"
-    min_n: int = DEFAULT_MIN_N
     dashboard_url: str | None = None
     timezone: str = DEFAULT_TIMEZONE
     # Who to mention when a regression is significant: U123, S123 (a group), here, channel.
     alert_mention: str | None = None
+    # The --vars of the build this report follows (`reporter run`): var min_n is shown.
+    dbt_vars: dict[str, Any] | None = None
 
     def validated(self) -> ReportRequest:
         if self.lang not in LANGUAGES:
             raise UserError(f"--lang must be one of {', '.join(LANGUAGES)}, not {self.lang!r}")
-        if self.min_n < 1:
-            raise UserError(f"--min-n must be at least 1, not {self.min_n}")
         try:
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError):
@@ -86,18 +87,38 @@ class SendOutcome:
     attempt: int | None = None
     thread_error: str | None = None  # the message went out, its thread reply did not
 
+    @property
+    def summary(self) -> str:
+        """What happened, in one line: the words of `reporter send` and the dashboard."""
+        where = f"{self.week_label} to {self.destination}"
+        if self.status == "sent":
+            return f"sent {where}"
+        if self.status == "already_sent":
+            when = f" at {self.at:%Y-%m-%d %H:%M} UTC" if self.at else ""
+            return f"{where} was already sent{when}; nothing was posted again"
+        return f"{where} is being sent by another run right now; nothing was posted"
+
+    @property
+    def warning(self) -> str | None:
+        """What went wrong although the report was sent."""
+        if self.thread_error:
+            return f"the biggest-movers thread reply failed: {self.thread_error}"
+        return None
+
 
 def build_report(
     config: WarehouseConfig, request: ReportRequest, now: dt.datetime | None = None
 ) -> Report:
     request = request.validated()
-    week = select_week(read_weekly_performance(config), request.week, request.as_of)
+    weeks = read_weekly_performance(config)
+    week = select_week(weeks, request.week, request.as_of)
     generated_at = (now or dt.datetime.now(dt.timezone.utc)).astimezone(ZoneInfo(request.timezone))
     movers = select_movers(read_segments(config, week.week_start))
     return Report(
         week=week,
         generated_at=generated_at,
-        min_n=request.min_n,
+        previous=previous_week(weeks, week),
+        min_n=min_n(request.dbt_vars),
         movers=movers,
         quarantine=read_quarantine(config, week),
     )

@@ -7,6 +7,7 @@ and its target (``--target`` / ``DBT_TARGET``, default: the profile's own defaul
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import time
@@ -284,29 +285,109 @@ def connect(
         conn.close()
 
 
+def execute(
+    cursor: Any,
+    config: WarehouseConfig,
+    sql: str,
+    params: Sequence[Any] = (),
+    what: str = "marts",
+) -> None:
+    """Run one statement written with `%s` placeholders, on any engine.
+
+    DuckDB takes `?`; dbt-spark's cursor formats `%s` itself from positional arguments. A
+    query on a relation that is not there says which schema to build, in one line.
+    """
+    sql = engine_placeholders(config, sql)
+    try:
+        if config.type == "spark":
+            cursor.execute(sql, *params)
+        else:
+            cursor.execute(sql, list(params))
+    except Exception as exc:
+        error = missing_relation_error(config, exc, what)
+        if error is not None:
+            raise error from None
+        raise
+
+
+def streaming_cursor(conn: Any, config: WarehouseConfig, name: str, chunk_rows: int) -> Any:
+    """A cursor for a result too large to hold: fetch it with fetchmany.
+
+    PostgreSQL: a server-side (named) cursor, WITH HOLD as the read-only connection is in
+    autocommit mode, so the server holds and sorts the result. DuckDB streams its result.
+    """
+    if config.type == "postgres":
+        cursor = conn.cursor(name=name, withhold=True)
+        cursor.itersize = chunk_rows
+        return cursor
+    return conn.cursor()
+
+
+def cap_memory(conn: Any, config: WarehouseConfig, limit: str) -> None:
+    """Cap DuckDB's memory (e.g. '2GB') so that large sorts spill to disk; other engines
+    manage their own."""
+    if config.type != "duckdb":
+        return
+    cursor = conn.cursor()
+    cursor.execute(f"set memory_limit = '{limit}'")
+    cursor.execute("set enable_progress_bar = false")
+    cursor.close()
+
+
+def database_location(config: WarehouseConfig) -> str:
+    """Where the warehouse is, for a human: the DuckDB file, or host:port/database."""
+    if config.type == "duckdb":
+        return str(config.path)
+    return f"{config.host}:{config.port}/{config.dbname}"
+
+
+def duckdb_file(config: WarehouseConfig) -> str | None:
+    """The DuckDB file of the target, when it is one and exists: what a writer must lock."""
+    if config.type != "duckdb" or not config.path or config.path == ":memory:":
+        return None
+    return config.path if Path(config.path).exists() else None
+
+
+def engine_placeholders(config: WarehouseConfig, sql: str) -> str:
+    """SQL written with `%s` placeholders (psycopg2's and dbt-spark's style) for this engine."""
+    return sql.replace("%s", "?") if config.type == "duckdb" else sql
+
+
+# How each engine says a table or view is not there.
+_MISSING_RELATION = ("does not exist", "Catalog Error", "TABLE_OR_VIEW_NOT_FOUND")
+
+
+def missing_relation_error(
+    config: WarehouseConfig, exc: Exception, what: str = "marts"
+) -> UserError | None:
+    """The user's error for a query on marts that were not built; None for anything else."""
+    text = str(exc).strip()
+    message = text.splitlines()[0] if text else type(exc).__name__
+    if not any(marker in message for marker in _MISSING_RELATION):
+        return None
+    return UserError(
+        f"the {what} are missing in schema {config.schema!r} "
+        f"(run `dbt build --target {config.target_name}` first): {message}"
+    )
+
+
+def as_date(value: Any) -> dt.date | None:
+    """A date column as a date, whichever type the engine's driver returns for it."""
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value)[:10])
+
+
 def fetch_all(
     config: WarehouseConfig, sql: str, params: Sequence[Any] | None = None
 ) -> list[dict[str, Any]]:
     """Run one read query and return its rows as dicts. Placeholders are `%s` on every engine."""
-    if config.type == "duckdb":
-        sql = sql.replace("%s", "?")
     with connect(config) as conn:
         cursor = conn.cursor()
-        try:
-            if config.type == "spark":  # dbt-spark's cursor formats `%s` itself
-                cursor.execute(sql, *(params or []))
-            else:
-                cursor.execute(sql, list(params or []))
-        except Exception as exc:
-            message = str(exc).strip().splitlines()[0]
-            if any(
-                text in message
-                for text in ("does not exist", "Catalog Error", "TABLE_OR_VIEW_NOT_FOUND")
-            ):
-                raise UserError(
-                    f"the marts are missing in schema {config.schema!r} "
-                    f"(run `dbt build --target {config.target_name}` first): {message}"
-                ) from None
-            raise
+        execute(cursor, config, sql, params or ())
         columns = [column[0] for column in cursor.description]
         return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]

@@ -52,8 +52,8 @@ def week(**changes: Any) -> WeekFigures:
     return replace(WEEK, **changes)
 
 
-def report(min_n: int = 30, **changes: Any) -> Report:
-    return Report(week=week(**changes), generated_at=GENERATED_AT, min_n=min_n)
+def report(previous: WeekFigures | None = None, **changes: Any) -> Report:
+    return Report(week=week(**changes), generated_at=GENERATED_AT, previous=previous)
 
 
 NO_BASELINE = {

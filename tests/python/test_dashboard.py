@@ -7,8 +7,8 @@ Vega-Lite, so "the chart shows the mart's numbers" means exactly that.
 
 from __future__ import annotations
 
-import datetime as dt
-import importlib.util
+import dataclasses
+import importlib
 import json
 import shutil
 import uuid
@@ -28,7 +28,7 @@ from streamlit.proto.Metric_pb2 import Metric as MetricProto
 from streamlit.testing.v1 import AppTest
 
 from reporter.reads import read_weekly_performance
-from reporter.report import Report
+from reporter.report import comparison_is_low_volume, previous_week
 from reporter.service import ReportRequest, preview_report
 from reporter.warehouse import PROJECT_DIR
 
@@ -43,6 +43,7 @@ ENV_NAMES = (
     "DASHBOARD_URL",
     "REPORT_LANG",
     "REPORT_MIN_N",
+    "DBT_VARS",
     "REPORT_DISPLAY_TZ",
 )
 
@@ -110,11 +111,8 @@ def metric_color(element: Any) -> str:
 
 
 def charts_module() -> Any:
-    """The app's chart functions, imported without running the app."""
-    spec = importlib.util.spec_from_file_location("dashboard_charts", APP)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """The app's chart functions, imported without Streamlit."""
+    return importlib.import_module("dashboards.charts")
 
 
 def test_ai_performance_tab_charts_the_marts_weekly_and_daily_scores(open_app, demo_warehouse):
@@ -314,16 +312,20 @@ def test_date_range_keeps_the_weeks_and_days_inside_it(open_app, demo_duckdb):
     assert all(start <= ts.date() <= end for ts in quality["quality_date"])
 
 
-def test_low_volume_weeks_are_marked_with_the_reports_rule(open_app, demo_duckdb):
+def test_low_volume_weeks_are_marked_with_the_marts_flags(open_app, demo_duckdb, tmp_path):
     weeks = weeks_of(demo_duckdb)
     # A threshold between the smallest and the largest week: some weeks are low, some not.
-    min_n = sorted(w["eval_count"] for w in weeks)[len(weeks) // 2]
-    app = open_app(demo_duckdb, REPORT_MIN_N=str(min_n))
+    min_n = sorted(min(w["eval_count"], w["feedback_count"]) for w in weeks)[len(weeks) // 2]
+    # The demo warehouse, its weekly marts rebuilt with that var min_n.
+    built = dataclasses.replace(demo_duckdb, root=tmp_path)
+    built.write_profile()
+    shutil.copy(demo_duckdb.root / "warehouse.duckdb", tmp_path / "warehouse.duckdb")
+    built.dbt("build", "--select", "int_weeks_compared+", dbt_vars={"min_n": min_n})
+    app = open_app(built, DBT_VARS=json.dumps({"min_n": min_n}))
 
     (_, _, _, (points, data), *_) = layers(charts(app, 0)[0])
-    figures = read_weekly_performance(demo_duckdb.config)
-    now = dt.datetime.now(dt.timezone.utc)
-    expected = [Report(w, now, min_n).is_low_volume for w in figures]
+    figures = read_weekly_performance(built.config)
+    expected = [comparison_is_low_volume(w, previous_week(figures, w)) for w in figures]
     assert any(expected) and not all(expected)
     assert list(data["volume"] == "low volume") == expected
     assert points["encoding"]["color"]["field"] == "volume"
@@ -494,7 +496,7 @@ def test_days_with_few_reactions_are_off_the_line(open_app, demo_duckdb):
     days = demo_duckdb.mart("daily_feedback", "feedback_date")
     counts = sorted(d["feedback_count"] for d in days)
     threshold = counts[len(counts) // 2]  # some days below, some not
-    app = open_app(demo_duckdb, REPORT_MIN_N=str(threshold))
+    app = open_app(demo_duckdb, DBT_VARS=json.dumps({"min_n": threshold}))
     (line, line_data), (points, point_data) = layers(charts(app, 1)[1])
     on_line = {ts.date() for ts in line_data["feedback_date"]}
     assert on_line == {d["feedback_date"] for d in days if d["feedback_count"] >= threshold}

@@ -37,7 +37,8 @@ def test_the_dashboard_opens_on_the_linked_week_in_a_real_browser(demo_duckdb, t
         "DBT_TARGET": demo_duckdb.target,
         "DO_NOT_TRACK": "1",
     }
-    for name in ("SLACK_BOT_TOKEN", "SLACK_WEBHOOK_URL", "REPORT_MIN_N", "DASHBOARD_URL"):
+    unset = ("SLACK_BOT_TOKEN", "SLACK_WEBHOOK_URL", "REPORT_MIN_N", "DBT_VARS", "DASHBOARD_URL")
+    for name in unset:
         env.pop(name, None)
     expected = [
         f"Average score · {week['week_label']}",

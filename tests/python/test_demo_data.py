@@ -114,3 +114,17 @@ def test_make_demo_shows_progress_on_its_slow_steps(tmp_path):
     steps = [line for line in lines if "==>" in line]
     assert any("installing Python packages" in line for line in steps)
     assert any("dbt build" in line for line in steps)
+
+
+def test_the_cli_has_the_demo_subcommand(make_warehouse, capsys):
+    from reporter.cli import main
+
+    warehouse = make_warehouse("duckdb")
+    args = ["--weeks", "1", "--rows-per-day", "5", "--end-date", "2026-01-04", "--seed", "3"]
+    raw = ["--raw-schema", warehouse.raw_schema, "--profiles-dir", str(warehouse.profiles_dir)]
+    assert main(["demo", *args, *raw]) == 0
+    said = capsys.readouterr().out
+    counts = warehouse.query(
+        f"select count(*) as n from {warehouse.raw_schema}.conversation_evaluation"
+    )
+    assert counts[0]["n"] > 0 and f"conversation_evaluation {counts[0]['n']:,}" in said

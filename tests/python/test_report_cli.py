@@ -136,8 +136,9 @@ def test_weekly_marks_low_volume_and_shows_n_and_the_interval(small, capsys):
     assert f"low volume (n={figures.eval_count}, prev n={figures.prev_eval_count})" in week4
     assert f"({figures.avg_score_ci_low:.2f}–{figures.avg_score_ci_high:.2f})" in week4
     assert f"100.0% (n={figures.feedback_count})" in week4
-    assert "few reactions" in week4
-    assert any("REPORT_MIN_N" in line for line in lines)
+    reactions = f"reactions (n={figures.feedback_count}, prev n={figures.prev_feedback_count})"
+    assert reactions in week4
+    assert any("dbt var min_n" in line for line in lines)
 
 
 def test_weekly_leaves_a_large_week_unmarked(demo_duckdb, capsys):
@@ -162,7 +163,8 @@ def test_weekly_leaves_a_large_week_unmarked(demo_duckdb, capsys):
             {},
             "week 99 does not exist in 2026, whose ISO weeks are W01 to W53",
         ),
-        (["weekly"], {"REPORT_MIN_N": "many"}, "--min-n (env REPORT_MIN_N) must be a whole"),
+        (["weekly"], {"REPORT_MIN_N": "50"}, "REPORT_MIN_N is gone: the marts decide low volume"),
+        (["weekly"], {"DBT_VARS": '{"min_n": "many"}'}, "dbt var min_n must be a whole number"),
     ],
 )
 def test_bad_options_are_one_line_naming_the_setting(demo_duckdb, args, env, expected):

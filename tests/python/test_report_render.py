@@ -132,12 +132,12 @@ def test_previous_week_with_zero_evaluations_has_no_baseline() -> None:
 
 
 @pytest.mark.parametrize(
-    "changes",
-    [{"eval_count": 12}, {"prev_eval_count": 7}],
+    ("changes", "previous"),
+    [({"eval_count": 12, "is_low_volume": True}, None), ({"prev_eval_count": 7}, True)],
     ids=["this_week_low", "last_week_low"],
 )
-def test_low_volume_change_is_not_called_improvement(changes: dict) -> None:
-    low = report(**changes)
+def test_low_volume_change_is_not_called_improvement(changes: dict, previous: bool) -> None:
+    low = report(week(is_low_volume=True) if previous else None, **changes)
     assert low.is_low_volume and low.trend is Trend.LOW_VOLUME
     for lang, verdicts in (("ko", ("개선", "하락")), ("en", ("improvement", "regression"))):
         rendered = render(low, lang)
@@ -149,9 +149,14 @@ def test_low_volume_change_is_not_called_improvement(changes: dict) -> None:
         assert len(notes) == 1 and "30" in notes[0]["text"]["text"]
 
 
-def test_min_n_decides_low_volume() -> None:
-    assert report(min_n=3413).trend is Trend.LOW_VOLUME
-    assert report(min_n=3105).trend is Trend.IMPROVED
+def test_the_marts_flags_decide_low_volume() -> None:
+    assert report(is_low_volume=True).trend is Trend.LOW_VOLUME
+    assert report(week(is_low_volume=True)).trend is Trend.LOW_VOLUME  # the week before
+    assert report(week(is_low_volume=False)).trend is Trend.IMPROVED
+    # Python sets no threshold of its own: 12 evaluations the mart calls enough are enough.
+    assert report(eval_count=12).trend is Trend.IMPROVED
+    # Without a baseline the week before does not count.
+    assert report(week(is_low_volume=True), prev_eval_count=0).trend is Trend.NO_BASELINE
 
 
 def test_regression_and_no_change_wording() -> None:
@@ -331,7 +336,7 @@ def test_a_bot_message_says_in_its_blocks_that_the_movers_are_in_the_thread() ->
             "📉 AI Performance Regression Report",
         ),
         ({"score_change_significant": False}, "📊 AI 성능 리포트", "📊 AI Performance Report"),
-        ({"eval_count": 4}, "📊 AI 성능 리포트", "📊 AI Performance Report"),
+        ({"eval_count": 4, "is_low_volume": True}, "📊 AI 성능 리포트", "📊 AI Performance Report"),
     ],
     ids=["improved", "regressed", "not_significant", "low_volume"],
 )
@@ -350,10 +355,11 @@ def test_a_regression_header_never_says_improvement() -> None:
 
 
 def test_one_evaluation_is_singular() -> None:
-    text = render(report(eval_count=1, prev_eval_count=1), "en").text
-    assert "1 evaluation this week, 1 evaluation last week" in text
+    text = render(report(eval_count=1, prev_eval_count=1, is_low_volume=True), "en").text
+    assert "1 evaluation and 63 reactions this week, 1 evaluation and 60 reactions" in text
     assert "1 evaluations" not in text
-    assert "12 evaluations this week" in render(report(eval_count=12), "en").text
+    low = report(eval_count=12, feedback_count=1, is_low_volume=True)
+    assert "12 evaluations and 1 reaction this week" in render(low, "en").text
 
 
 QUARANTINE = QuarantineFigures(

@@ -7,7 +7,7 @@ import json
 from dataclasses import replace
 
 import pytest
-from report_examples import report
+from report_examples import report, week
 from test_report_render import assert_within_block_kit_limits
 
 from reporter.render import render, slack_mention
@@ -81,7 +81,7 @@ def test_no_lead_and_no_mention_without_a_significant_regression() -> None:
     for calm in (
         report(),  # a significant improvement
         report(**{**DROP, "score_change_significant": False, "score_change_p_value": 0.2}),
-        report(**DROP, eval_count=12),  # low volume
+        report(**DROP, eval_count=12, is_low_volume=True),  # the mart's low-volume flag
     ):
         rendered = render(calm, "en", mention=MENTION)
         assert MENTION not in rendered.text and MENTION not in json.dumps(rendered.blocks)
@@ -98,8 +98,9 @@ def test_a_significant_like_ratio_drop_leads_too() -> None:
     assert dropped.regressions == ("like_ratio",)
     lead = render(dropped, "en").text.splitlines()[0]
     assert lead.startswith("⚠️ Significant regression: like ratio 55.0%") and "p=0.004" in lead
-    # Too few reactions either week: no alarm, whatever the test says.
-    assert report(**{**dropped.week.__dict__, "feedback_count": 20}).regressions == ()
+    # Low volume either week (the marts' flag): no alarm, whatever the test says.
+    assert report(**{**dropped.week.__dict__, "is_low_volume": True}).regressions == ()
+    assert report(week(is_low_volume=True), **dropped.week.__dict__).regressions == ()
 
 
 def test_movers_rank_by_the_conservative_bound_not_the_change() -> None:

@@ -1,0 +1,419 @@
+-- One row per ISO week and segment, each compared with the same segment's calendar week
+-- before: the whole service (segment_type 'service') and each model version and evaluator.
+-- Every statistic the weekly marts show is computed here, once; the formulas are macros
+-- (macros/stats.sql). The service has a row for every week from its first to its last,
+-- empty weeks included; a segment has a row for each week it had data.
+-- A table: both weekly marts read it, so it is computed once per build.
+{{ config(materialized='table', pre_hook="{{ statistics_session_settings() }}") }}
+
+with daily_evaluations as (
+    select * from {{ ref('int_evaluations_aggregated_daily') }}
+),
+
+daily_reactions as (
+    select * from {{ ref('int_reactions_aggregated_daily') }}
+),
+
+daily_segments as (
+    select * from {{ ref('int_segments_aggregated_daily') }}
+),
+
+t_critical_values as (
+    select * from {{ ref('t_critical_values') }}
+),
+
+daily_figures as (
+    select
+        evaluated_date as figure_date,
+        'service' as segment_type,
+        'all' as segment_value,
+        eval_count,
+        score_sum,
+        score_sq_sum,
+        accuracy_count,
+        accuracy_sum,
+        consistency_count,
+        consistency_sum,
+        emotion_match_count,
+        emotion_match_sum,
+        0 as like_count,
+        0 as dislike_count,
+        0 as feedback_count
+    from daily_evaluations
+    union all
+    select
+        reacted_date as figure_date,
+        'service' as segment_type,
+        'all' as segment_value,
+        0 as eval_count,
+        null as score_sum,
+        null as score_sq_sum,
+        null as accuracy_count,
+        null as accuracy_sum,
+        null as consistency_count,
+        null as consistency_sum,
+        null as emotion_match_count,
+        null as emotion_match_sum,
+        like_count,
+        dislike_count,
+        feedback_count
+    from daily_reactions
+    union all
+    select
+        segment_date as figure_date,
+        segment_type,
+        segment_value,
+        eval_count,
+        score_sum,
+        score_sq_sum,
+        null as accuracy_count,
+        null as accuracy_sum,
+        null as consistency_count,
+        null as consistency_sum,
+        null as emotion_match_count,
+        null as emotion_match_sum,
+        like_count,
+        null as dislike_count,
+        feedback_count
+    from daily_segments
+),
+
+-- The one roll-up from days to weeks, for the service and the segments alike.
+weekly_sums as (
+    select
+        {{ iso_week_start('figure_date') }} as week_start,
+        segment_type,
+        segment_value,
+        sum(eval_count) as eval_count,
+        sum(score_sum) as score_sum,
+        sum(score_sq_sum) as score_sq_sum,
+        sum(accuracy_count) as accuracy_count,
+        sum(accuracy_sum) as accuracy_sum,
+        sum(consistency_count) as consistency_count,
+        sum(consistency_sum) as consistency_sum,
+        sum(emotion_match_count) as emotion_match_count,
+        sum(emotion_match_sum) as emotion_match_sum,
+        sum(like_count) as like_count,
+        sum(dislike_count) as dislike_count,
+        sum(feedback_count) as feedback_count
+    from daily_figures
+    group by 1, 2, 3
+),
+
+service_bounds as (
+    select
+        min(week_start) as first_week_start,
+        max(week_start) as last_week_start
+    from weekly_sums
+    where segment_type = 'service'
+),
+
+week_numbers as (
+    {{ integer_series(4) }}
+),
+
+-- Every week of the service, so that a week without data is a row with zero counts.
+service_spine as (
+    select
+        {{ add_days('service_bounds.first_week_start', 'week_numbers.n * 7') }} as week_start,
+        'service' as segment_type,
+        'all' as segment_value
+    from service_bounds
+    cross join week_numbers
+    where {{ add_days('service_bounds.first_week_start', 'week_numbers.n * 7') }} <= service_bounds.last_week_start
+),
+
+segment_weeks as (
+    select
+        week_start,
+        segment_type,
+        segment_value
+    from weekly_sums
+    where segment_type != 'service'
+),
+
+weeks as (
+    select * from service_spine
+    union all
+    select * from segment_weeks
+),
+
+weekly_figures as (
+    select
+        weeks.week_start,
+        weeks.segment_type,
+        weeks.segment_value,
+        coalesce(weekly_sums.eval_count, 0) as eval_count,
+        weekly_sums.score_sum,
+        weekly_sums.score_sq_sum,
+        weekly_sums.accuracy_count,
+        weekly_sums.accuracy_sum,
+        weekly_sums.consistency_count,
+        weekly_sums.consistency_sum,
+        weekly_sums.emotion_match_count,
+        weekly_sums.emotion_match_sum,
+        coalesce(weekly_sums.like_count, 0) as like_count,
+        case when weeks.segment_type = 'service' then coalesce(weekly_sums.dislike_count, 0) end as dislike_count,
+        coalesce(weekly_sums.feedback_count, 0) as feedback_count
+    from weeks
+    left join weekly_sums
+        on
+            weeks.week_start = weekly_sums.week_start
+            and weeks.segment_type = weekly_sums.segment_type
+            and weeks.segment_value = weekly_sums.segment_value
+),
+
+weekly_averages as (
+    select
+        *,
+        {{ safe_divide('score_sum', 'eval_count') }} as avg_score,
+        {{ stddev_from_sums('eval_count', 'score_sum', 'score_sq_sum') }} as stddev_score,
+        {{ safe_divide('accuracy_sum', 'accuracy_count') }} as avg_accuracy,
+        {{ safe_divide('consistency_sum', 'consistency_count') }} as avg_consistency,
+        {{ safe_divide('emotion_match_sum', 'emotion_match_count') }} as avg_emotion_match,
+        {{ safe_divide('like_count', 'feedback_count') }} as like_ratio
+    from weekly_figures
+),
+
+-- The one definition of "previous week": the same segment's calendar week before. A week
+-- with no row there (a segment's first week, or the service's first) has zero counts.
+with_previous_week as (
+    select
+        this_week.*,
+        coalesce(last_week.eval_count, 0) as prev_eval_count,
+        last_week.avg_score as prev_avg_score,
+        last_week.stddev_score as prev_stddev_score,
+        coalesce(last_week.like_count, 0) as prev_like_count,
+        coalesce(last_week.feedback_count, 0) as prev_feedback_count,
+        last_week.like_ratio as prev_like_ratio
+    from weekly_averages as this_week
+    left join weekly_averages as last_week
+        on
+            this_week.segment_type = last_week.segment_type
+            and this_week.segment_value = last_week.segment_value
+            and {{ add_days('this_week.week_start', -7) }} = last_week.week_start
+),
+
+-- Intervals and tests from counts, means and standard deviations only, one step per CTE;
+-- the inputs as doubles, as PostgreSQL divides integers as integers.
+test_inputs as (
+    select
+        *,
+        avg_score - prev_avg_score as score_change,
+        cast(eval_count as {{ type_double() }}) as eval_n,
+        cast(prev_eval_count as {{ type_double() }}) as prev_eval_n,
+        cast(like_count as {{ type_double() }}) as like_n,
+        cast(feedback_count as {{ type_double() }}) as feedback_n,
+        cast(prev_like_count as {{ type_double() }}) as prev_like_n,
+        cast(prev_feedback_count as {{ type_double() }}) as prev_feedback_n,
+        {{ t_table_df('eval_count - 1') }} as mean_table_df
+    from with_previous_week
+),
+
+with_test_statistics as (
+    select
+        test_inputs.*,
+        coalesce(
+            mean_critical_values.t_critical_value,
+            {{ t_critical_value_large_df('test_inputs.eval_n - 1.0', confidence_level()) }}
+        ) as mean_t_critical_value,
+        {{ welch_variance('stddev_score', 'eval_n', 'prev_stddev_score', 'prev_eval_n') }} as score_change_variance,
+        {{ welch_df('stddev_score', 'eval_n', 'prev_stddev_score', 'prev_eval_n') }} as score_change_df,
+        {{ two_proportion_z('like_n', 'feedback_n', 'prev_like_n', 'prev_feedback_n') }} as like_ratio_change_z,
+        {{ wilson_bound('like_n', 'feedback_n', confidence_level(), 'low') }} as like_ratio_wilson_low,
+        {{ wilson_bound('like_n', 'feedback_n', confidence_level(), 'high') }} as like_ratio_wilson_high,
+        -- Newcombe's interval of the change combines the two weeks' Wilson intervals at 1 - alpha.
+        {{ wilson_bound('like_n', 'feedback_n', test_confidence_level(), 'low') }} as like_ratio_test_low,
+        {{ wilson_bound('like_n', 'feedback_n', test_confidence_level(), 'high') }} as like_ratio_test_high,
+        {{ wilson_bound('prev_like_n', 'prev_feedback_n', test_confidence_level(), 'low') }}
+            as prev_like_ratio_test_low,
+        {{ wilson_bound('prev_like_n', 'prev_feedback_n', test_confidence_level(), 'high') }}
+            as prev_like_ratio_test_high
+    from test_inputs
+    left join t_critical_values as mean_critical_values
+        on
+            test_inputs.mean_table_df = mean_critical_values.df
+            and mean_critical_values.confidence_level = {{ confidence_level() }}
+),
+
+with_t_statistics as (
+    select
+        with_test_statistics.*,
+        coalesce(
+            change_critical_values.t_critical_value,
+            {{ t_critical_value_large_df('with_test_statistics.score_change_df', test_confidence_level()) }}
+        ) as change_t_critical_value,
+        {{ mean_ci_half_width('eval_n', 'stddev_score', 'mean_t_critical_value') }} as avg_score_ci_half_width,
+        {{ safe_divide('score_change', 'sqrt(score_change_variance)') }} as score_change_t
+    from with_test_statistics
+    left join t_critical_values as change_critical_values
+        on
+            {{ t_table_df('with_test_statistics.score_change_df') }} = change_critical_values.df
+            and change_critical_values.confidence_level = {{ test_confidence_level() }}
+),
+
+with_normal_deviates as (
+    select
+        *,
+        {{ t_normal_deviate('score_change_t', 'score_change_df') }} as score_change_deviate,
+        -- Welch's interval of the change, at 1 - alpha.
+        change_t_critical_value * sqrt(score_change_variance) as score_change_half_width,
+        sqrt(
+            (like_ratio - like_ratio_test_low) * (like_ratio - like_ratio_test_low)
+            + (prev_like_ratio_test_high - prev_like_ratio) * (prev_like_ratio_test_high - prev_like_ratio)
+        ) as like_ratio_change_lower_margin,
+        sqrt(
+            (like_ratio_test_high - like_ratio) * (like_ratio_test_high - like_ratio)
+            + (prev_like_ratio - prev_like_ratio_test_low) * (prev_like_ratio - prev_like_ratio_test_low)
+        ) as like_ratio_change_upper_margin
+    from with_t_statistics
+),
+
+with_p_values as (
+    select
+        *,
+        -- The tests corrected together: the service is a family of its own (one test, so its
+        -- q-value is its p-value); the week's segments of both types are one family.
+        case when segment_type = 'service' then 'service' else 'segments' end as test_family,
+        {{ t_two_sided_p_value('score_change_t', 'score_change_df', 'score_change_deviate') }} as score_change_p_value,
+        {{ normal_two_sided_p_value('like_ratio_change_z') }} as like_ratio_change_p_value
+    from with_normal_deviates
+),
+
+p_values as (
+    select
+        week_start,
+        segment_type,
+        segment_value,
+        test_family,
+        'score' as metric,
+        score_change_p_value as p_value
+    from with_p_values
+    where score_change_p_value is not null
+    union all
+    select
+        week_start,
+        segment_type,
+        segment_value,
+        test_family,
+        'like_ratio' as metric,
+        like_ratio_change_p_value as p_value
+    from with_p_values
+    where like_ratio_change_p_value is not null
+),
+
+ranked_p_values as (
+    select
+        *,
+        row_number() over (
+            partition by week_start, test_family, metric
+            order by p_value, segment_type, segment_value
+        ) as p_rank,
+        count(*) over (partition by week_start, test_family, metric) as test_count
+    from p_values
+),
+
+-- Benjamini–Hochberg adjusted p-values: q(k) = min over j >= k of p(j) * m / j, at most 1.
+adjusted_p_values as (
+    select
+        week_start,
+        segment_type,
+        segment_value,
+        metric,
+        least(
+            1.0,
+            min(p_value * test_count / p_rank) over (
+                partition by week_start, test_family, metric
+                order by p_rank desc
+                rows between unbounded preceding and current row
+            )
+        ) as q_value
+    from ranked_p_values
+),
+
+with_q_values as (
+    select
+        with_p_values.*,
+        score_q_values.q_value as score_change_q_value,
+        like_ratio_q_values.q_value as like_ratio_change_q_value
+    from with_p_values
+    left join adjusted_p_values as score_q_values
+        on
+            with_p_values.week_start = score_q_values.week_start
+            and with_p_values.segment_type = score_q_values.segment_type
+            and with_p_values.segment_value = score_q_values.segment_value
+            and score_q_values.metric = 'score'
+    left join adjusted_p_values as like_ratio_q_values
+        on
+            with_p_values.week_start = like_ratio_q_values.week_start
+            and with_p_values.segment_type = like_ratio_q_values.segment_type
+            and with_p_values.segment_value = like_ratio_q_values.segment_value
+            and like_ratio_q_values.metric = 'like_ratio'
+),
+
+final as (
+    select
+        week_start,
+        {{ add_days('week_start', 6) }} as week_end,
+        {{ iso_year('week_start') }} as iso_year,
+        {{ iso_week('week_start') }} as iso_week,
+        cast({{ iso_week_label('week_start') }} as {{ dbt.type_string() }}) as week_label,
+        cast(segment_type as {{ dbt.type_string() }}) as segment_type,
+        cast(segment_value as {{ dbt.type_string() }}) as segment_value,
+        {{ add_days('week_start', 7) }} <= {{ as_of_date() }} as is_complete_week,
+        cast({{ confidence_level() }} as {{ type_double() }}) as confidence_level,
+        cast(eval_count as {{ dbt.type_int() }}) as eval_count,
+        cast(avg_score as {{ type_double() }}) as avg_score,
+        cast(stddev_score as {{ type_double() }}) as stddev_score,
+        {{ round_double('avg_score - avg_score_ci_half_width') }} as avg_score_ci_low,
+        {{ round_double('avg_score + avg_score_ci_half_width') }} as avg_score_ci_high,
+        cast(avg_accuracy as {{ type_double() }}) as avg_accuracy,
+        cast(avg_consistency as {{ type_double() }}) as avg_consistency,
+        cast(avg_emotion_match as {{ type_double() }}) as avg_emotion_match,
+        cast(prev_eval_count as {{ dbt.type_int() }}) as prev_eval_count,
+        cast(prev_avg_score as {{ type_double() }}) as prev_avg_score,
+        cast(score_change as {{ type_double() }}) as score_change,
+        cast({{ safe_divide('score_change * 100', 'prev_avg_score') }} as {{ type_double() }}) as score_change_pct,
+        {{ round_double('score_change - score_change_half_width') }} as score_change_ci_low,
+        {{ round_double('score_change + score_change_half_width') }} as score_change_ci_high,
+        cast(score_change_p_value as {{ type_double() }}) as score_change_p_value,
+        cast(score_change_q_value as {{ type_double() }}) as score_change_q_value,
+        cast(like_count as {{ dbt.type_int() }}) as like_count,
+        cast(dislike_count as {{ dbt.type_int() }}) as dislike_count,
+        cast(feedback_count as {{ dbt.type_int() }}) as feedback_count,
+        cast(like_ratio as {{ type_double() }}) as like_ratio,
+        {{ round_double('like_ratio_wilson_low') }} as like_ratio_ci_low,
+        {{ round_double('like_ratio_wilson_high') }} as like_ratio_ci_high,
+        cast(prev_feedback_count as {{ dbt.type_int() }}) as prev_feedback_count,
+        cast(prev_like_ratio as {{ type_double() }}) as prev_like_ratio,
+        cast((like_ratio - prev_like_ratio) * 100 as {{ type_double() }}) as like_ratio_change_pp,
+        {{ round_double('100 * (like_ratio - prev_like_ratio - like_ratio_change_lower_margin)') }}
+            as like_ratio_change_ci_low_pp,
+        {{ round_double('100 * (like_ratio - prev_like_ratio + like_ratio_change_upper_margin)') }}
+            as like_ratio_change_ci_high_pp,
+        cast(like_ratio_change_p_value as {{ type_double() }}) as like_ratio_change_p_value,
+        cast(like_ratio_change_q_value as {{ type_double() }}) as like_ratio_change_q_value,
+        -- Significant at var('alpha'): the service's one test by its p-value, a segment after
+        -- the Benjamini–Hochberg correction over the week's segments (the step-up decision).
+        coalesce(
+            case
+                when test_family = 'service' then score_change_p_value < {{ alpha() }}
+                else score_change_q_value <= {{ alpha() }}
+            end,
+            false
+        ) as score_change_significant,
+        coalesce(
+            case
+                when test_family = 'service' then like_ratio_change_p_value < {{ alpha() }}
+                else like_ratio_change_q_value <= {{ alpha() }}
+            end,
+            false
+        ) as like_ratio_change_significant,
+        -- Low volume: fewer than var('min_n') evaluations, or reactions where the segment can
+        -- have them (an evaluator has none).
+        eval_count < {{ min_n() }}
+        or (segment_type != 'evaluator' and feedback_count < {{ min_n() }}) as is_low_volume
+    from with_q_values
+)
+
+select * from final
