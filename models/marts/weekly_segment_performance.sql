@@ -41,16 +41,16 @@ with segment_rows as (
 
 -- An evaluator whose evaluations this week and last week are exactly a model version's
 -- (same counts, means and spreads): the two segments hold the same rows, so a report
--- shows the model version once and says so, instead of the same change twice. Compared on
--- the figures before the statistics: a self-join of the statistics CTEs makes Spark's
--- optimiser fold them into expressions that exhaust its memory.
+-- shows the model version once and says so, instead of the same change twice. A self-join
+-- of rows read from a table: joining the statistics CTEs themselves made Spark's optimiser
+-- fold them into expressions that exhausted its memory.
 same_rows as (
     select
         evaluators.week_start,
         evaluators.segment_value as evaluator,
         min(model_versions.segment_value) as model_version
-    from with_previous_week as evaluators
-    inner join with_previous_week as model_versions
+    from segment_rows as evaluators
+    inner join segment_rows as model_versions
         on
             evaluators.week_start = model_versions.week_start
             and model_versions.segment_type = 'model_version'
