@@ -92,7 +92,7 @@ def writable_demo(demo_duckdb: warehouses.TestWarehouse, tmp_path: Path):
 
 
 def test_a_token_with_a_line_break_is_refused_without_showing_it(open_app, demo_duckdb) -> None:
-    app = open_app(demo_duckdb, SLACK_BOT_TOKEN=TOKEN + "\nxoxb-second-half", SLACK_CHANNEL="#c")
+    app = open_app(demo_duckdb, SLACK_BOT_TOKEN=TOKEN + "\nfake-second-half", SLACK_CHANNEL="#c")
     shown = " ".join(messages(app))
     assert "SLACK_BOT_TOKEN contains whitespace" in unescape(shown)
     assert TOKEN not in shown and "second-half" not in shown
