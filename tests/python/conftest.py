@@ -17,6 +17,9 @@ from reporter.demo import DemoSpec
 
 os.environ.setdefault("DO_NOT_TRACK", "1")
 
+# The dashboard app fixture (open_app), shared by the dashboard tests.
+pytest_plugins = ["dashboard_app"]
+
 # The demo warehouse used by read-only tests: fixed dates, so results are reproducible.
 DEMO_END_DATE = dt.date(2026, 1, 7)  # a Wednesday: 2026-W02 is incomplete
 DEMO_AS_OF = "2026-01-07"

@@ -12,7 +12,7 @@ import importlib
 import json
 import shutil
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -30,44 +30,6 @@ from streamlit.testing.v1 import AppTest
 from reporter.reads import read_weekly_performance
 from reporter.report import comparison_is_low_volume, previous_week
 from reporter.service import ReportRequest, preview_report
-from reporter.warehouse import PROJECT_DIR
-
-APP = str(PROJECT_DIR / "dashboards" / "dashboard.py")
-ENV_NAMES = (
-    "DBT_PROFILES_DIR",
-    "DBT_TARGET",
-    "SLACK_BOT_TOKEN",
-    "SLACK_CHANNEL",
-    "SLACK_WEBHOOK_URL",
-    "SLACK_API_URL",
-    "DASHBOARD_URL",
-    "REPORT_LANG",
-    "REPORT_MIN_N",
-    "DBT_VARS",
-    "REPORT_DISPLAY_TZ",
-)
-
-
-@pytest.fixture
-def open_app(monkeypatch: pytest.MonkeyPatch) -> Callable[..., AppTest]:
-    """Run the app against a warehouse, with a clean environment and empty query caches."""
-    for name in ENV_NAMES:
-        monkeypatch.delenv(name, raising=False)
-    st.cache_data.clear()
-
-    def run(warehouse: warehouses.TestWarehouse, week: str | None = None, **env: str) -> AppTest:
-        monkeypatch.setenv("DBT_PROFILES_DIR", str(warehouse.profiles_dir))
-        monkeypatch.setenv("DBT_TARGET", warehouse.target)
-        for name, value in env.items():
-            monkeypatch.setenv(name, value)
-        app = AppTest.from_file(APP, default_timeout=120)
-        if week is not None:
-            app.query_params["week"] = week
-        app.run()
-        assert not app.exception, [e.value for e in app.exception]
-        return app
-
-    return run
 
 
 def weeks_of(warehouse: warehouses.TestWarehouse) -> list[dict[str, Any]]:

@@ -9,41 +9,16 @@ from __future__ import annotations
 
 import re
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import fake_slack
 import pytest
-import streamlit as st
 import warehouses
 from fake_slack import TOKEN, FakeSlack, accept_then
 from streamlit.testing.v1 import AppTest
 
-from reporter.warehouse import PROJECT_DIR
-
-APP = str(PROJECT_DIR / "dashboards" / "dashboard.py")
 UNESCAPED = re.compile(r"(?<!\\)[\[\]()<>:`*]")
-
-
-@pytest.fixture
-def open_app(monkeypatch: pytest.MonkeyPatch) -> Callable[..., AppTest]:
-    for name in ("SLACK_BOT_TOKEN", "SLACK_CHANNEL", "SLACK_WEBHOOK_URL", "SLACK_API_URL"):
-        monkeypatch.delenv(name, raising=False)
-    st.cache_data.clear()
-
-    def run(warehouse: warehouses.TestWarehouse, week: str | None = None, **env: str) -> AppTest:
-        monkeypatch.setenv("DBT_PROFILES_DIR", str(warehouse.profiles_dir))
-        monkeypatch.setenv("DBT_TARGET", warehouse.target)
-        for name, value in env.items():
-            monkeypatch.setenv(name, value)
-        app = AppTest.from_file(APP, default_timeout=120)
-        if week is not None:
-            app.query_params["week"] = week
-        app.run()
-        assert not app.exception, [e.value for e in app.exception]
-        return app
-
-    return run
 
 
 def unescape(text: str) -> str:
