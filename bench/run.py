@@ -39,7 +39,7 @@ from typing import Any
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_DIR))
 
-from reporter.demo import RAW_TABLES, DemoSpec, generate  # noqa: E402
+from demo_data import RAW_TABLES, DemoSpec, generate  # noqa: E402
 from reporter.warehouse import connect, load_config  # noqa: E402
 
 BIN = Path(sys.executable).parent

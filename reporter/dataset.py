@@ -3,6 +3,7 @@
 Reads the `tuning_examples` and `preference_pairs` marts only; labels, pairs and the
 train/eval split are decided in dbt. This module filters, masks PII, streams rows in
 chunks and writes files whose bytes depend only on the warehouse's rows and the options.
+Its command line is `reporter export-dataset` (reporter/cli.py):
 
     python -m reporter export-dataset --kind sft --out out/dataset/sft
     python -m reporter export-dataset --kind preference --split train --out out/pairs
@@ -10,7 +11,6 @@ chunks and writes files whose bytes depend only on the warehouse's rows and the 
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import hashlib
 import json
@@ -31,7 +31,6 @@ from reporter.warehouse import (
     connect,
     database_location,
     execute,
-    load_config,
     streaming_cursor,
 )
 
@@ -538,97 +537,3 @@ def export_dataset(config: WarehouseConfig, options: ExportOptions) -> ExportRes
         if split not in options.splits:
             (options.out_dir / file_name(options.kind, split)).unlink(missing_ok=True)
     return result
-
-
-# ---------------------------------------------------------------------------
-# Command line
-# ---------------------------------------------------------------------------
-
-
-def _iso_date(value: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
-
-
-def add_export_arguments(parser: argparse.ArgumentParser) -> None:
-    """The export-dataset options; each also reads an EXPORT_* environment variable."""
-    parser.add_argument(
-        "--kind",
-        choices=KINDS,
-        default=env("EXPORT_KIND"),
-        help="sft: good responses as chat messages; preference: prompt/chosen/rejected pairs "
-        "(env EXPORT_KIND)",
-    )
-    parser.add_argument(
-        "--split",
-        choices=(*SPLITS, "all"),
-        default=env("EXPORT_SPLIT", "all"),
-        help="which split to write; all writes one file per split (env EXPORT_SPLIT)",
-    )
-    parser.add_argument(
-        "--since",
-        type=_iso_date,
-        default=env("EXPORT_SINCE"),
-        help="first responded_date, inclusive (env EXPORT_SINCE)",
-    )
-    parser.add_argument(
-        "--until",
-        type=_iso_date,
-        default=env("EXPORT_UNTIL"),
-        help="last responded_date, inclusive (env EXPORT_UNTIL)",
-    )
-    parser.add_argument(
-        "--model-version",
-        action="append",
-        default=None,
-        help="keep only this model version; repeat for several (env EXPORT_MODEL_VERSION, "
-        "comma-separated). Pairs need both responses from the listed versions",
-    )
-    parser.add_argument(
-        "--min-score",
-        type=float,
-        default=env("EXPORT_MIN_SCORE"),
-        help="minimum mean evaluation score (of the chosen response for pairs) "
-        "(env EXPORT_MIN_SCORE)",
-    )
-    parser.add_argument(
-        "--out",
-        default=env("EXPORT_OUT", "out/dataset"),
-        help="output folder, one per export (env EXPORT_OUT, default out/dataset)",
-    )
-    parser.add_argument(
-        "--no-redact",
-        dest="redact",
-        action="store_false",
-        default=env("EXPORT_REDACT", "true").lower() not in {"0", "false", "no"},
-        help="keep e-mail addresses and phone numbers (masked by default; env EXPORT_REDACT)",
-    )
-
-
-def options_from_args(args: argparse.Namespace) -> ExportOptions:
-    if not args.kind:
-        raise UserError("--kind is required: sft or preference (or set EXPORT_KIND)")
-    versions = args.model_version
-    if versions is None and os.environ.get("EXPORT_MODEL_VERSION"):
-        versions = os.environ["EXPORT_MODEL_VERSION"].split(",")
-    return ExportOptions(
-        kind=args.kind,
-        out_dir=Path(args.out),
-        splits=SPLITS if args.split == "all" else (args.split,),
-        since=args.since,
-        until=args.until,
-        model_versions=tuple(sorted({v.strip() for v in versions or [] if v.strip()})),
-        min_score=args.min_score,
-        redact=args.redact,
-    )
-
-
-def run_export(args: argparse.Namespace) -> int:
-    """The CLI entry: export, then one line with the counts."""
-    options = options_from_args(args)
-    config = load_config(args.target, args.profiles_dir)
-    result = export_dataset(config, options)
-    print(result.summary())
-    return 0
