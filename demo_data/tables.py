@@ -183,17 +183,25 @@ def conversation_log_table(r: Raw) -> str:
         """
 
 
+def _ids_and_time(r: Raw, prefix: str, id_column: str, no_time: str, delay: str) -> str:
+    """A row's own id, its conversation's and message's, and its created_at: `delay`
+    seconds after the response's, or NULL where `no_time` holds."""
+    d = r.d
+    return f"""'{prefix}' || {d.to_text("i")} as {id_column},
+                'c' || {d.to_text("conversation_number")} as conversation_id,
+                'm' || {d.to_text("i")} as message_id,
+                case when {no_time} then null
+                    else {d.add_seconds("created_at", delay)} end
+                    as created_at,"""
+
+
 def _evaluation_rows(r: Raw) -> str:
     """The evaluations' columns, with a few NULLs and out-of-range values of each kind."""
     d = r.d
+    delay = f"60 + floor({r.unit(14)} * 3600)"
     return f"""
             select
-                'e' || {d.to_text("i")} as evaluation_id,
-                'c' || {d.to_text("conversation_number")} as conversation_id,
-                'm' || {d.to_text("i")} as message_id,
-                case when u_ts < 0.005 then null
-                    else {d.add_seconds("created_at", f"60 + floor({r.unit(14)} * 3600)")} end
-                    as created_at,
+                {_ids_and_time(r, "e", "evaluation_id", "u_ts < 0.005", delay)}
                 cast(case
                     when u_null < 0.01 then null
                     when u_null < 0.02 then clean_score + 11
@@ -245,14 +253,10 @@ def _first_reactions(r: Raw) -> str:
     unknown or missing labels."""
     d = r.d
     user = d.to_text(d.int_div("conversation_number", "3") + " % 5000")
+    delay = f"30 + floor({r.unit(34)} * 1800)"
     return f"""
             select
-                'f' || {d.to_text("i")} as feedback_id,
-                'c' || {d.to_text("conversation_number")} as conversation_id,
-                'm' || {d.to_text("i")} as message_id,
-                case when u_mess < 0.005 then null
-                    else {d.add_seconds("created_at", f"30 + floor({r.unit(34)} * 1800)")} end
-                    as created_at,
+                {_ids_and_time(r, "f", "feedback_id", "u_mess < 0.005", delay)}
                 case
                     when u_mess >= 0.005 and u_mess < 0.015 then
                         {_choose(UNKNOWN_LABELS, r.unit(35))}
