@@ -35,6 +35,8 @@ from reporter.warehouse import (
 )
 
 KINDS = ("sft", "preference")
+# The mart each kind reads.
+MARTS = {"sft": "tuning_examples", "preference": "preference_pairs"}
 SPLITS = ("train", "eval")
 CHUNK_ROWS = 5_000
 # DuckDB's own memory for the export's sort; beyond it the sort spills to disk.
@@ -199,13 +201,13 @@ def export_query(config: WarehouseConfig, options: ExportOptions) -> tuple[str, 
     if options.kind == "sft":
         sql = (
             "select split, responded_date, user_message as prompt, ai_response as response "
-            f"from {config.relation('tuning_examples')} where {where} "
+            f"from {config.relation(MARTS['sft'])} where {where} "
             "order by split, message_id"
         )
     else:
         sql = (
             "select split, responded_date, prompt, chosen, rejected "
-            f"from {config.relation('preference_pairs')} where {where} "
+            f"from {config.relation(MARTS['preference'])} where {where} "
             "order by split, chosen_message_id, rejected_message_id"
         )
     return sql, params
@@ -214,16 +216,11 @@ def export_query(config: WarehouseConfig, options: ExportOptions) -> tuple[str, 
 def label_count_query(config: WarehouseConfig, options: ExportOptions) -> tuple[str, list[Any]]:
     """Rows per split and label under the same filters (every label, not only the exported)."""
     where, params = _where(options, include_label=False)
-    if options.kind == "sft":
-        sql = (
-            "select split, label, count(*) as row_count "
-            f"from {config.relation('tuning_examples')} where {where} group by 1, 2 order by 1, 2"
-        )
-    else:
-        sql = (
-            "select split, 'pair' as label, count(*) as row_count "
-            f"from {config.relation('preference_pairs')} where {where} group by 1, 2 order by 1, 2"
-        )
+    label = "label" if options.kind == "sft" else "'pair' as label"
+    sql = (
+        f"select split, {label}, count(*) as row_count "
+        f"from {config.relation(MARTS[options.kind])} where {where} group by 1, 2 order by 1, 2"
+    )
     return sql, params
 
 
@@ -446,11 +443,11 @@ def available_query(config: WarehouseConfig, kind: str) -> tuple[str, str]:
     """What the mart holds for an export of this kind, whatever the filters: its date range
     and best score, and its model versions."""
     if kind == "sft":
-        table, score = config.relation("tuning_examples"), "mean_score"
+        table, score = config.relation(MARTS[kind]), "mean_score"
         where = "where label = 'good'"
         versions = f"select distinct model_version as model_version from {table} {where}"
     else:
-        table, score, where = config.relation("preference_pairs"), "chosen_score", ""
+        table, score, where = config.relation(MARTS[kind]), "chosen_score", ""
         versions = (
             f"select chosen_model_version as model_version from {table} "
             f"union select rejected_model_version as model_version from {table}"
@@ -469,7 +466,7 @@ def _option_text(value: Any) -> str:
 def nothing_matches(conn: Any, config: WarehouseConfig, options: ExportOptions) -> NoDataError:
     """The error for an export that matches nothing, saying what the mart does hold."""
     unit = "good training examples" if options.kind == "sft" else "preference pairs"
-    mart = "tuning_examples" if options.kind == "sft" else "preference_pairs"
+    mart = MARTS[options.kind]
     summary_sql, versions_sql = available_query(config, options.kind)
     summary = fetch_small(conn, config, summary_sql)[0]
     if not summary["row_count"]:
@@ -525,7 +522,7 @@ def export_dataset(config: WarehouseConfig, options: ExportOptions) -> ExportRes
         _make_out_dir(options.out_dir)
         sql, params = export_query(config, options)
         files = _write_files(stream_rows(conn, config, sql, params, options.chunk_rows), options)
-    mart = "tuning_examples" if options.kind == "sft" else "preference_pairs"
+    mart = MARTS[options.kind]
     source = {**_source(config), "tables": [mart, "tuning_dataset_settings"]}
     result = ExportResult(options, files, label_counts, thresholds, source)
     for name, text in ((CARD_JSON, card_json(result)), (CARD_MD, card_markdown(result))):
