@@ -112,32 +112,20 @@ def _add_demo_options(parser: argparse.ArgumentParser) -> None:
     and its spec holds the defaults."""
     from demo_data import DemoSpec
 
-    parser.add_argument(
-        "--weeks", type=int, default=DemoSpec.weeks, help="ISO weeks of data (default %(default)s)"
-    )
-    parser.add_argument(
-        "--rows-per-day",
-        type=int,
-        default=DemoSpec.rows_per_day,
-        help="AI responses a day (default %(default)s)",
-    )
-    parser.add_argument(
-        "--seed",
-        type=int,
-        default=DemoSpec.seed,
-        help="the same seed gives the same rows (default %(default)s)",
-    )
+    for option, kind, default, what in (
+        ("--weeks", int, DemoSpec.weeks, "ISO weeks of data"),
+        ("--rows-per-day", int, DemoSpec.rows_per_day, "AI responses a day"),
+        ("--seed", int, DemoSpec.seed, "the same seed gives the same rows"),
+        ("--feedback-share", float, DemoSpec.feedback_share, "share of responses with a reaction"),
+    ):
+        parser.add_argument(
+            option, type=kind, default=default, help=f"{what} (default %(default)s)"
+        )
     parser.add_argument(
         "--end-date", type=_iso_date, help="last day with data (default: today, UTC)"
     )
     parser.add_argument(
         "--regression", help="inject a score change in the last week, e.g. chat-v2.0:-1.5"
-    )
-    parser.add_argument(
-        "--feedback-share",
-        type=float,
-        default=DemoSpec.feedback_share,
-        help="share of responses that get a reaction (default %(default)s)",
     )
     parser.add_argument(
         "--flat",
