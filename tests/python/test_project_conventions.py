@@ -87,7 +87,18 @@ def test_each_model_has_its_own_yaml_file_beside_its_sql(manifest: Manifest) -> 
     assert not away, f"unit tests outside their model's YAML file: {away}"
 
 
-def _tests_grain(node: dict[str, Any], tests: list[dict[str, Any]]) -> bool:
+def _ancestors(manifest: Manifest, unique_id: str) -> set[str]:
+    seen: set[str] = set()
+    todo = list(manifest["parent_map"].get(unique_id, []))
+    while todo:
+        parent = todo.pop()
+        if parent not in seen:
+            seen.add(parent)
+            todo += manifest["parent_map"].get(parent, [])
+    return seen
+
+
+def _tests_grain(manifest: Manifest, node: dict[str, Any], tests: list[dict[str, Any]]) -> bool:
     names_by_column: dict[str | None, set[str]] = defaultdict(set)
     for test in tests:
         if test.get("attached_node") != node["unique_id"] or not test.get("test_metadata"):
@@ -101,9 +112,16 @@ def _tests_grain(node: dict[str, Any], tests: list[dict[str, Any]]) -> bool:
         not_null = "not_null" in names or any(c["type"] == "not_null" for c in constraints)
         if column and "unique" in names and not_null:
             return True
-    # A grain that only a singular test can state (several parents' rows), named in the YAML.
+    # A grain that only a singular test can state (rows of several parents), named in the
+    # model's YAML: the test must exist and read the model, directly or through others.
     singular = node["config"].get("meta", {}).get("grain_test")
-    return any(test["name"] == singular and not test.get("test_metadata") for test in tests)
+    return any(
+        test["resource_type"] == "test"
+        and test["name"] == singular
+        and not test.get("test_metadata")
+        and node["unique_id"] in _ancestors(manifest, test["unique_id"])
+        for test in manifest["nodes"].values()
+    )
 
 
 def test_every_model_tests_its_grain(manifest: Manifest) -> None:
@@ -111,7 +129,7 @@ def test_every_model_tests_its_grain(manifest: Manifest) -> None:
     untested = sorted(
         name
         for name, node in _models(manifest).items()
-        if not _tests_grain(node, tests[node["unique_id"]])
+        if not _tests_grain(manifest, node, tests[node["unique_id"]])
     )
     assert not untested, (
         f"models without a test of their grain (unique + not_null on the key, "
