@@ -9,7 +9,7 @@ EXTRAS ?= dev
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)-$(subst $(comma),-,$(EXTRAS))
 DBT := DO_NOT_TRACK=1 $(BIN)/dbt
 DBT_FLAGS := --profiles-dir $(or $(DBT_PROFILES_DIR),.)
-PY_PATHS := reporter tests $(wildcard dashboards bench)
+PY_PATHS := reporter demo_data tests $(wildcard dashboards bench)
 DEMO_WEEKS ?= 12
 DEMO_ROWS_PER_DAY ?= 500
 DASHBOARD_PORT ?= 8501

@@ -39,7 +39,7 @@ from typing import Any
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_DIR))
 
-from reporter.demo import RAW_TABLES, DemoSpec, generate  # noqa: E402
+from demo_data import RAW_TABLES, DemoSpec, generate  # noqa: E402
 from reporter.warehouse import connect, load_config  # noqa: E402
 
 BIN = Path(sys.executable).parent
@@ -251,6 +251,11 @@ def peak_rss(command: list[str], cwd: Path) -> tuple[float, float, str]:
     return time.perf_counter() - started, measured["maxrss_kb"] / 1024, measured["stdout"]
 
 
+# Every schema a run writes on PostgreSQL: dropped before and after.
+POSTGRES_SCHEMAS = (RAW, FULL, SCHEMA, *(f"{SCHEMA}_{x}" for x in
+                    ("staging", "intermediate", "reference")))  # fmt: skip
+
+
 def run_case(engine: str, size: int, out: Path) -> Result:
     root = out / f"{engine}_{size}"
     shutil.rmtree(root, ignore_errors=True)
@@ -259,16 +264,32 @@ def run_case(engine: str, size: int, out: Path) -> Result:
     (root / "profiles.yml").write_text(
         json.dumps({"ai_performance": {"target": engine, "outputs": outputs}})
     )
+    tag = f"[{engine} {size:,}]"
+    result = Result(engine=engine)
+    if engine == "postgres":
+        drop_postgres_schemas(root)
+    generate_held_back(engine, root, size, result, tag)
+    time_full_refresh(engine, root, result, tag)
+    time_realistic_day(engine, root, result, tag)
+    if engine == "duckdb":
+        measure_python(engine, root, result, tag)
+    if engine == "postgres":
+        drop_postgres_schemas(root)
+    return result
+
+
+def drop_postgres_schemas(root: Path) -> None:
+    statements = [f"drop schema if exists {schema} cascade" for schema in POSTGRES_SCHEMAS]
+    warehouse("postgres", root, statements=statements)
+
+
+def generate_held_back(engine: str, root: Path, size: int, result: Result, tag: str) -> None:
+    """Demo data of about `size` evaluations in FULL; RAW gets all but the held-back day
+    and the rows that arrive late with it."""
     days = max(7, round(size / (MESSAGES_PER_DAY * EVALUATIONS_PER_MESSAGE)))
     weeks = math.ceil((days - 1) / 7) + 1  # whole weeks of history, then the held-back Monday
     spec = DemoSpec(weeks=weeks, rows_per_day=MESSAGES_PER_DAY, seed=1, end_date=END,
                     feedback_share=FEEDBACK_SHARE)  # fmt: skip
-    result = Result(engine=engine)
-    if engine == "postgres":
-        statements = [f"drop schema if exists {s} cascade" for s in
-                      (RAW, FULL, SCHEMA, *(f"{SCHEMA}_{x}" for x in
-                       ("staging", "intermediate", "reference")))]  # fmt: skip
-        warehouse(engine, root, statements=statements)
     held_back = [
         f"create schema if not exists {RAW}",
         *[f"drop table if exists {RAW}.{t}" for t in RAW_TABLES],
@@ -276,7 +297,7 @@ def run_case(engine: str, size: int, out: Path) -> Result:
           f"where not coalesce(created_at >= {ts(END)} or {arrives_late(t)}, false)"
           for t in RAW_TABLES],
     ]  # fmt: skip
-    print(f"[{engine} {size:,}] generating {spec.days} days", flush=True)
+    print(f"{tag} generating {spec.days} days", flush=True)
     counts = warehouse(engine, root, spec=spec, statements=held_back)["counts"]
     result.evaluations, result.feedback_rows = (
         counts["conversation_evaluation"],
@@ -284,10 +305,13 @@ def run_case(engine: str, size: int, out: Path) -> Result:
     )
     result.days = spec.days
 
-    print(f"[{engine} {size:,}] dbt build", flush=True)
+
+def time_full_refresh(engine: str, root: Path, result: Result, tag: str) -> None:
+    """dbt build, dbt run --full-refresh, then the weekly path's models one at a time."""
+    print(f"{tag} dbt build", flush=True)
     result.build_s = dbt(root, engine, "build")
     tuning = tagged(root, "tuning")
-    print(f"[{engine} {size:,}] dbt run --full-refresh", flush=True)
+    print(f"{tag} dbt run --full-refresh", flush=True)
     result.full_refresh_s = dbt(root, engine, "run", "--full-refresh")
     times, _ = model_times(root)
     result.full_models_all_s = sum(times.values())
@@ -295,13 +319,15 @@ def run_case(engine: str, size: int, out: Path) -> Result:
     result.model_times = {f"full:{m}": t for m, t in times.items()}
     # The weekly path on its own, one model at a time: each query already uses every core,
     # as the floor query does, so model times are not inflated by running side by side.
-    print(f"[{engine} {size:,}] dbt run --full-refresh of the weekly path", flush=True)
+    print(f"{tag} dbt run --full-refresh of the weekly path", flush=True)
     dbt(root, engine, "run", "--full-refresh", "--select", "+weekly_performance", "--threads", "1")
     times, lineage = model_times(root)
     result.full_models_weekly_s = sum(t for m, t in times.items() if m in lineage)
     result.model_times.update({f"weekly:{m}": t for m, t in times.items()})
 
-    append = realistic_day()
+
+def time_realistic_day(engine: str, root: Path, result: Result, tag: str) -> None:
+    """The hand-written floor query, then a realistic day delivered and the daily job."""
     floor_sql = (
         (PROJECT_DIR / "bench" / "floor_weekly.sql")
         .read_text()
@@ -309,33 +335,29 @@ def run_case(engine: str, size: int, out: Path) -> Result:
     )
     if engine == "spark":
         floor_sql = floor_sql.replace("double precision", "double")
-    print(f"[{engine} {size:,}] floor query, then a realistic day", flush=True)
+    print(f"{tag} floor query, then a realistic day", flush=True)
     floor = warehouse(engine, root, timed_query=floor_sql)
     result.floor_s = floor["seconds"]
-    warehouse(engine, root, statements=append)
-    print(f"[{engine} {size:,}] dbt run {' '.join(DAILY_JOB)} (incremental)", flush=True)
+    warehouse(engine, root, statements=realistic_day())
+    print(f"{tag} dbt run {' '.join(DAILY_JOB)} (incremental)", flush=True)
     result.incremental_s = dbt(root, engine, "run", *DAILY_JOB)
     times, lineage = model_times(root)
     result.incremental_models_daily_job_s = sum(times.values())
     result.incremental_models_weekly_s = sum(t for m, t in times.items() if m in lineage)
     result.model_times.update({f"incremental:{m}": t for m, t in times.items()})
 
-    if engine == "duckdb":
-        print(f"[{engine} {size:,}] pandas baseline and reporter preview", flush=True)
-        python = [sys.executable]
-        _, result.pandas_peak_mb, pandas_out = peak_rss(
-            [*python, str(PROJECT_DIR / "bench" / "pandas_baseline.py"),
-             str(root / "warehouse.duckdb"), RAW], PROJECT_DIR)  # fmt: skip
-        result.pandas_s = json.loads(pandas_out)["seconds"]
-        _, result.preview_peak_mb, _ = peak_rss(
-            [*python, "-m", "reporter", "preview", "--profiles-dir", str(root),
-             "--target", engine, "--as-of", END.isoformat()], PROJECT_DIR)  # fmt: skip
-    if engine == "postgres":
-        warehouse(engine, root, statements=[s for s in [
-            f"drop schema if exists {x} cascade" for x in
-            (RAW, FULL, SCHEMA, f"{SCHEMA}_staging", f"{SCHEMA}_intermediate",
-             f"{SCHEMA}_reference")]])  # fmt: skip
-    return result
+
+def measure_python(engine: str, root: Path, result: Result, tag: str) -> None:
+    """The week-13 pandas baseline, and the peak memory of it and of `reporter preview`."""
+    print(f"{tag} pandas baseline and reporter preview", flush=True)
+    python = [sys.executable]
+    _, result.pandas_peak_mb, pandas_out = peak_rss(
+        [*python, str(PROJECT_DIR / "bench" / "pandas_baseline.py"),
+         str(root / "warehouse.duckdb"), RAW], PROJECT_DIR)  # fmt: skip
+    result.pandas_s = json.loads(pandas_out)["seconds"]
+    _, result.preview_peak_mb, _ = peak_rss(
+        [*python, "-m", "reporter", "preview", "--profiles-dir", str(root),
+         "--target", engine, "--as-of", END.isoformat()], PROJECT_DIR)  # fmt: skip
 
 
 def fmt(value: float, digits: int = 1) -> str:

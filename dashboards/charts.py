@@ -260,9 +260,8 @@ def daily_chart(
     return alt.layer(line, points)
 
 
-def weekly_feedback_chart(weekly: pd.DataFrame) -> alt.LayerChart:
-    """Stacked likes and dislikes (faded for a partial week), the like ratio with its Wilson
-    band (dashed into a partial week), and diamonds on significant changes."""
+def reaction_bars(weekly: pd.DataFrame) -> alt.Chart:
+    """Stacked likes and dislikes a week, faded for a partial week."""
     counts = weekly.melt(
         id_vars=["week_label", "week_start", "feedback_count", "period"],
         value_vars=["like_count", "dislike_count"],
@@ -270,7 +269,7 @@ def weekly_feedback_chart(weekly: pd.DataFrame) -> alt.LayerChart:
         value_name="count",
     )
     counts["reaction"] = counts["reaction"].map({"like_count": "like", "dislike_count": "dislike"})
-    bars = (
+    return (
         alt.Chart(counts)
         .mark_bar()
         .encode(
@@ -299,7 +298,12 @@ def weekly_feedback_chart(weekly: pd.DataFrame) -> alt.LayerChart:
             ],
         )
     )
-    # The same [0, 1] scale for the ratio, its band and the markers, on the right axis.
+
+
+def like_ratio_layers(weekly: pd.DataFrame) -> list[alt.Chart]:
+    """The like ratio on a [0, 1] right axis: its Wilson band, its line (dashed into a
+    partial week), its points, and diamonds on significant changes."""
+    # The same scale for the ratio, its band and the markers.
     ratio_scale = alt.Scale(domain=[0, 1])
     ratio_y = alt.Y(
         "like_ratio:Q",
@@ -307,12 +311,13 @@ def weekly_feedback_chart(weekly: pd.DataFrame) -> alt.LayerChart:
         axis=alt.Axis(format="%", orient="right"),
         scale=ratio_scale,
     )
-    ratio_points = (
+    hidden_y = alt.Y("like_ratio:Q", scale=ratio_scale, axis=None)
+    points = (
         alt.Chart(weekly)
         .mark_point(filled=True, color="black", size=40)
         .encode(
             x=WEEK_AXIS,
-            y=alt.Y("like_ratio:Q", scale=ratio_scale, axis=None),
+            y=hidden_y,
             tooltip=[
                 WEEK_TOOLTIP,
                 alt.Tooltip("like_ratio:Q", title="Like ratio", format=".1%"),
@@ -321,7 +326,7 @@ def weekly_feedback_chart(weekly: pd.DataFrame) -> alt.LayerChart:
             ],
         )
     )
-    ratio_band = (
+    band = (
         alt.Chart(weekly)
         .mark_area(opacity=0.15, color="black")
         .encode(
@@ -330,17 +335,23 @@ def weekly_feedback_chart(weekly: pd.DataFrame) -> alt.LayerChart:
             y2="like_ratio_ci_high:Q",
         )
     )
-    ratio_markers = change_markers(
+    markers = change_markers(
         weekly,
-        alt.Y("like_ratio:Q", scale=ratio_scale, axis=None),
+        hidden_y,
         "like_ratio_change_significant",
         "like_ratio_change_pp",
         "like_ratio_change_p_value",
     )
-    ratio_lines = period_lines(weekly, ratio_y, color="black")
-    return alt.layer(
-        bars, ratio_band, *ratio_lines.layer, ratio_points, ratio_markers
-    ).resolve_scale(y="independent")
+    lines = period_lines(weekly, ratio_y, color="black")
+    return [band, *lines.layer, points, markers]
+
+
+def weekly_feedback_chart(weekly: pd.DataFrame) -> alt.LayerChart:
+    """Stacked likes and dislikes (faded for a partial week), the like ratio with its Wilson
+    band (dashed into a partial week), and diamonds on significant changes."""
+    return alt.layer(reaction_bars(weekly), *like_ratio_layers(weekly)).resolve_scale(
+        y="independent"
+    )
 
 
 def reason_scale(reasons: list[str]) -> alt.Scale:

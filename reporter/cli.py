@@ -12,14 +12,15 @@ import signal
 import sys
 import threading
 import traceback
+from pathlib import Path
 
 from reporter import settings
-from reporter.dataset import add_export_arguments, run_export
+from reporter.dataset import KINDS, SPLITS, ExportOptions, export_dataset
 from reporter.errors import DeliveryError, PipelineError, UserError
 from reporter.reads import read_weekly_performance
 from reporter.redact import one_line, redact
 from reporter.report import Report, Trend, WeekFigures, previous_week
-from reporter.settings import env
+from reporter.settings import env, env_flag
 from reporter.warehouse import load_config, profiles_dir
 
 WEEKLY_HEADERS = (
@@ -99,16 +100,137 @@ def cmd_weekly(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_demo(args: argparse.Namespace) -> int:
-    """Generate demo raw tables in the warehouse (developer tooling, see `make demo`)."""
-    from reporter.demo import run_demo
+def _iso_date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
 
-    return run_demo(args)
+
+def _add_demo_options(parser: argparse.ArgumentParser) -> None:
+    """`reporter demo`: the generator is developer tooling (demo_data/, beside this package),
+    and its spec holds the defaults."""
+    from demo_data import DemoSpec
+
+    for option, kind, default, what in (
+        ("--weeks", int, DemoSpec.weeks, "ISO weeks of data"),
+        ("--rows-per-day", int, DemoSpec.rows_per_day, "AI responses a day"),
+        ("--seed", int, DemoSpec.seed, "the same seed gives the same rows"),
+        ("--feedback-share", float, DemoSpec.feedback_share, "share of responses with a reaction"),
+    ):
+        parser.add_argument(
+            option, type=kind, default=default, help=f"{what} (default %(default)s)"
+        )
+    parser.add_argument(
+        "--end-date", type=_iso_date, help="last day with data (default: today, UTC)"
+    )
+    parser.add_argument(
+        "--regression", help="inject a score change in the last week, e.g. chat-v2.0:-1.5"
+    )
+    parser.add_argument(
+        "--flat",
+        action="store_true",
+        help="no trend and no model differences: week-over-week changes are only noise",
+    )
+    parser.add_argument("--raw-schema", default="raw", help="where the raw tables go")
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Generate demo raw tables in the warehouse (see `make demo`); one line saying how
+    many rows of each."""
+    from demo_data import DemoSpec, generate
+
+    spec = DemoSpec(
+        weeks=args.weeks,
+        rows_per_day=args.rows_per_day,
+        seed=args.seed,
+        end_date=args.end_date,
+        regression=args.regression,
+        feedback_share=args.feedback_share,
+        trend=not args.flat,
+    )
+    config = load_config(args.target, args.profiles_dir)
+    counts = generate(config, spec, args.raw_schema)
+    summary = ", ".join(f"{table} {count:,}" for table, count in counts.items())
+    print(f"demo data in {config.target_name} ({args.raw_schema}): {summary}")
+    return 0
+
+
+def _add_export_options(parser: argparse.ArgumentParser) -> None:
+    """The export-dataset options; each also reads an EXPORT_* environment variable."""
+    parser.add_argument(
+        "--kind",
+        choices=KINDS,
+        default=env("EXPORT_KIND"),
+        help="sft: good responses as chat messages; preference: prompt/chosen/rejected pairs "
+        "(env EXPORT_KIND)",
+    )
+    parser.add_argument(
+        "--split",
+        choices=(*SPLITS, "all"),
+        default=env("EXPORT_SPLIT", "all"),
+        help="which split to write; all writes one file per split (env EXPORT_SPLIT)",
+    )
+    for bound, which in (("since", "first"), ("until", "last")):
+        parser.add_argument(
+            f"--{bound}",
+            type=_iso_date,
+            default=env(f"EXPORT_{bound.upper()}"),
+            help=f"{which} responded_date, inclusive (env EXPORT_{bound.upper()})",
+        )
+    parser.add_argument(
+        "--model-version",
+        action="append",
+        default=None,
+        help="keep only this model version; repeat for several (env EXPORT_MODEL_VERSION, "
+        "comma-separated). Pairs need both responses from the listed versions",
+    )
+    parser.add_argument(
+        "--min-score",
+        type=float,
+        default=env("EXPORT_MIN_SCORE"),
+        help="minimum mean evaluation score (of the chosen response for pairs) "
+        "(env EXPORT_MIN_SCORE)",
+    )
+    parser.add_argument(
+        "--out",
+        default=env("EXPORT_OUT", "out/dataset"),
+        help="output folder, one per export (env EXPORT_OUT, default out/dataset)",
+    )
+    parser.add_argument(
+        "--no-redact",
+        dest="redact",
+        action="store_false",
+        default=env_flag("EXPORT_REDACT", default=True),
+        help="keep e-mail addresses and phone numbers (masked by default; env EXPORT_REDACT)",
+    )
+
+
+def _export_options(args: argparse.Namespace) -> ExportOptions:
+    if not args.kind:
+        raise UserError("--kind is required: sft or preference (or set EXPORT_KIND)")
+    versions = args.model_version
+    if versions is None and env("EXPORT_MODEL_VERSION"):
+        versions = env("EXPORT_MODEL_VERSION").split(",")
+    return ExportOptions(
+        kind=args.kind,
+        out_dir=Path(args.out),
+        splits=SPLITS if args.split == "all" else (args.split,),
+        since=args.since,
+        until=args.until,
+        model_versions=tuple(sorted({v.strip() for v in versions or [] if v.strip()})),
+        min_score=args.min_score,
+        redact=args.redact,
+    )
 
 
 def cmd_export_dataset(args: argparse.Namespace) -> int:
-    """Write model-tuning JSONL files and their dataset card (see docs/dataset.md)."""
-    return run_export(args)
+    """Write model-tuning JSONL files and their dataset card (see docs/dataset.md); then
+    one line with the counts."""
+    options = _export_options(args)
+    result = export_dataset(load_config(args.target, args.profiles_dir), options)
+    print(result.summary())
+    return 0
 
 
 def _as_of(value: str | dt.date | None) -> dt.date | None:
@@ -266,59 +388,77 @@ def cmd_run(args: argparse.Namespace) -> int:
     return _send(args, dataclasses.replace(request, dbt_vars=dbt_vars))
 
 
+def _add_preview_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--format", default=env("REPORT_FORMAT", "text"), help="text or json (Block Kit)"
+    )
+
+
+def _add_run_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--vars", default=env("DBT_VARS"), help="dbt --vars as JSON (env DBT_VARS)")
+    parser.add_argument(
+        "--full-refresh",
+        action="store_true",
+        default=env_flag("DBT_FULL_REFRESH"),
+        help="rebuild every model from raw (env DBT_FULL_REFRESH=1; after a change of "
+        "report_timezone or the label map); the daily job needs it for nothing else",
+    )
+    parser.add_argument(
+        "--notify-on-failure",
+        action="store_true",
+        default=env_flag("REPORT_NOTIFY_ON_FAILURE"),
+        help="post a short 'data pipeline failed' notice (env REPORT_NOTIFY_ON_FAILURE=1)",
+    )
+
+
+# Each subcommand: its help, the options it takes besides --target and --profiles-dir,
+# and what runs it.
+SUBCOMMANDS = (
+    ("weekly", "print the weekly_performance mart", (), cmd_weekly),
+    (
+        "demo",
+        "generate demo raw data in the warehouse (developer tooling)",
+        (_add_demo_options,),
+        cmd_demo,
+    ),
+    (
+        "export-dataset",
+        "write model-tuning JSONL files and a dataset card",
+        (_add_export_options,),
+        cmd_export_dataset,
+    ),
+    (
+        "preview",
+        "print the report for a week; sends nothing",
+        (_add_report_options, _add_preview_options),
+        cmd_preview,
+    ),
+    (
+        "send",
+        "post the report to Slack, once per week and channel",
+        (_add_report_options, _add_send_options),
+        cmd_send,
+    ),
+    (
+        "run",
+        "the scheduled job: dbt build, then send",
+        (_add_report_options, _add_send_options, _add_run_options),
+        cmd_run,
+    ),
+)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ai-perf-report", description="AI performance marts, report and exports"
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    weekly = commands.add_parser("weekly", help="print the weekly_performance mart")
-    _add_warehouse_options(weekly)
-    weekly.set_defaults(handler=cmd_weekly)
-    from reporter.demo import add_demo_arguments
-
-    demo = commands.add_parser("demo", help="generate demo raw data in the warehouse")
-    add_demo_arguments(demo)
-    demo.set_defaults(handler=cmd_demo)
-    export = commands.add_parser(
-        "export-dataset", help="write model-tuning JSONL files and a dataset card"
-    )
-    add_export_arguments(export)
-    _add_warehouse_options(export)
-    export.set_defaults(handler=cmd_export_dataset)
-
-    preview = commands.add_parser("preview", help="print the report for a week; sends nothing")
-    _add_warehouse_options(preview)
-    _add_report_options(preview)
-    preview.add_argument(
-        "--format", default=env("REPORT_FORMAT", "text"), help="text or json (Block Kit)"
-    )
-    preview.set_defaults(handler=cmd_preview)
-
-    send = commands.add_parser("send", help="post the report to Slack, once per week and channel")
-    _add_warehouse_options(send)
-    _add_report_options(send)
-    _add_send_options(send)
-    send.set_defaults(handler=cmd_send)
-
-    run = commands.add_parser("run", help="the scheduled job: dbt build, then send")
-    _add_warehouse_options(run)
-    _add_report_options(run)
-    _add_send_options(run)
-    run.add_argument("--vars", default=env("DBT_VARS"), help="dbt --vars as JSON (env DBT_VARS)")
-    run.add_argument(
-        "--full-refresh",
-        action="store_true",
-        default=env("DBT_FULL_REFRESH", "") in ("1", "true", "yes"),
-        help="rebuild every model from raw (env DBT_FULL_REFRESH=1; after a change of "
-        "report_timezone or the label map); the daily job needs it for nothing else",
-    )
-    run.add_argument(
-        "--notify-on-failure",
-        action="store_true",
-        default=env("REPORT_NOTIFY_ON_FAILURE", "") in ("1", "true", "yes"),
-        help="post a short 'data pipeline failed' notice (env REPORT_NOTIFY_ON_FAILURE=1)",
-    )
-    run.set_defaults(handler=cmd_run)
+    for name, help_text, add_options, handler in SUBCOMMANDS:
+        command = commands.add_parser(name, help=help_text)
+        _add_warehouse_options(command)
+        for add in add_options:
+            add(command)
+        command.set_defaults(handler=handler)
     return parser
 
 

@@ -3,6 +3,7 @@
 Reads the `tuning_examples` and `preference_pairs` marts only; labels, pairs and the
 train/eval split are decided in dbt. This module filters, masks PII, streams rows in
 chunks and writes files whose bytes depend only on the warehouse's rows and the options.
+Its command line is `reporter export-dataset` (reporter/cli.py):
 
     python -m reporter export-dataset --kind sft --out out/dataset/sft
     python -m reporter export-dataset --kind preference --split train --out out/pairs
@@ -10,7 +11,6 @@ chunks and writes files whose bytes depend only on the warehouse's rows and the 
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import hashlib
 import json
@@ -31,11 +31,12 @@ from reporter.warehouse import (
     connect,
     database_location,
     execute,
-    load_config,
     streaming_cursor,
 )
 
 KINDS = ("sft", "preference")
+# The mart each kind reads.
+MARTS = {"sft": "tuning_examples", "preference": "preference_pairs"}
 SPLITS = ("train", "eval")
 CHUNK_ROWS = 5_000
 # DuckDB's own memory for the export's sort; beyond it the sort spills to disk.
@@ -200,13 +201,13 @@ def export_query(config: WarehouseConfig, options: ExportOptions) -> tuple[str, 
     if options.kind == "sft":
         sql = (
             "select split, responded_date, user_message as prompt, ai_response as response "
-            f"from {config.relation('tuning_examples')} where {where} "
+            f"from {config.relation(MARTS['sft'])} where {where} "
             "order by split, message_id"
         )
     else:
         sql = (
             "select split, responded_date, prompt, chosen, rejected "
-            f"from {config.relation('preference_pairs')} where {where} "
+            f"from {config.relation(MARTS['preference'])} where {where} "
             "order by split, chosen_message_id, rejected_message_id"
         )
     return sql, params
@@ -215,16 +216,11 @@ def export_query(config: WarehouseConfig, options: ExportOptions) -> tuple[str, 
 def label_count_query(config: WarehouseConfig, options: ExportOptions) -> tuple[str, list[Any]]:
     """Rows per split and label under the same filters (every label, not only the exported)."""
     where, params = _where(options, include_label=False)
-    if options.kind == "sft":
-        sql = (
-            "select split, label, count(*) as row_count "
-            f"from {config.relation('tuning_examples')} where {where} group by 1, 2 order by 1, 2"
-        )
-    else:
-        sql = (
-            "select split, 'pair' as label, count(*) as row_count "
-            f"from {config.relation('preference_pairs')} where {where} group by 1, 2 order by 1, 2"
-        )
+    label = "label" if options.kind == "sft" else "'pair' as label"
+    sql = (
+        f"select split, {label}, count(*) as row_count "
+        f"from {config.relation(MARTS[options.kind])} where {where} group by 1, 2 order by 1, 2"
+    )
     return sql, params
 
 
@@ -447,11 +443,11 @@ def available_query(config: WarehouseConfig, kind: str) -> tuple[str, str]:
     """What the mart holds for an export of this kind, whatever the filters: its date range
     and best score, and its model versions."""
     if kind == "sft":
-        table, score = config.relation("tuning_examples"), "mean_score"
+        table, score = config.relation(MARTS[kind]), "mean_score"
         where = "where label = 'good'"
         versions = f"select distinct model_version as model_version from {table} {where}"
     else:
-        table, score, where = config.relation("preference_pairs"), "chosen_score", ""
+        table, score, where = config.relation(MARTS[kind]), "chosen_score", ""
         versions = (
             f"select chosen_model_version as model_version from {table} "
             f"union select rejected_model_version as model_version from {table}"
@@ -470,7 +466,7 @@ def _option_text(value: Any) -> str:
 def nothing_matches(conn: Any, config: WarehouseConfig, options: ExportOptions) -> NoDataError:
     """The error for an export that matches nothing, saying what the mart does hold."""
     unit = "good training examples" if options.kind == "sft" else "preference pairs"
-    mart = "tuning_examples" if options.kind == "sft" else "preference_pairs"
+    mart = MARTS[options.kind]
     summary_sql, versions_sql = available_query(config, options.kind)
     summary = fetch_small(conn, config, summary_sql)[0]
     if not summary["row_count"]:
@@ -526,7 +522,7 @@ def export_dataset(config: WarehouseConfig, options: ExportOptions) -> ExportRes
         _make_out_dir(options.out_dir)
         sql, params = export_query(config, options)
         files = _write_files(stream_rows(conn, config, sql, params, options.chunk_rows), options)
-    mart = "tuning_examples" if options.kind == "sft" else "preference_pairs"
+    mart = MARTS[options.kind]
     source = {**_source(config), "tables": [mart, "tuning_dataset_settings"]}
     result = ExportResult(options, files, label_counts, thresholds, source)
     for name, text in ((CARD_JSON, card_json(result)), (CARD_MD, card_markdown(result))):
@@ -538,97 +534,3 @@ def export_dataset(config: WarehouseConfig, options: ExportOptions) -> ExportRes
         if split not in options.splits:
             (options.out_dir / file_name(options.kind, split)).unlink(missing_ok=True)
     return result
-
-
-# ---------------------------------------------------------------------------
-# Command line
-# ---------------------------------------------------------------------------
-
-
-def _iso_date(value: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
-
-
-def add_export_arguments(parser: argparse.ArgumentParser) -> None:
-    """The export-dataset options; each also reads an EXPORT_* environment variable."""
-    parser.add_argument(
-        "--kind",
-        choices=KINDS,
-        default=env("EXPORT_KIND"),
-        help="sft: good responses as chat messages; preference: prompt/chosen/rejected pairs "
-        "(env EXPORT_KIND)",
-    )
-    parser.add_argument(
-        "--split",
-        choices=(*SPLITS, "all"),
-        default=env("EXPORT_SPLIT", "all"),
-        help="which split to write; all writes one file per split (env EXPORT_SPLIT)",
-    )
-    parser.add_argument(
-        "--since",
-        type=_iso_date,
-        default=env("EXPORT_SINCE"),
-        help="first responded_date, inclusive (env EXPORT_SINCE)",
-    )
-    parser.add_argument(
-        "--until",
-        type=_iso_date,
-        default=env("EXPORT_UNTIL"),
-        help="last responded_date, inclusive (env EXPORT_UNTIL)",
-    )
-    parser.add_argument(
-        "--model-version",
-        action="append",
-        default=None,
-        help="keep only this model version; repeat for several (env EXPORT_MODEL_VERSION, "
-        "comma-separated). Pairs need both responses from the listed versions",
-    )
-    parser.add_argument(
-        "--min-score",
-        type=float,
-        default=env("EXPORT_MIN_SCORE"),
-        help="minimum mean evaluation score (of the chosen response for pairs) "
-        "(env EXPORT_MIN_SCORE)",
-    )
-    parser.add_argument(
-        "--out",
-        default=env("EXPORT_OUT", "out/dataset"),
-        help="output folder, one per export (env EXPORT_OUT, default out/dataset)",
-    )
-    parser.add_argument(
-        "--no-redact",
-        dest="redact",
-        action="store_false",
-        default=env("EXPORT_REDACT", "true").lower() not in {"0", "false", "no"},
-        help="keep e-mail addresses and phone numbers (masked by default; env EXPORT_REDACT)",
-    )
-
-
-def options_from_args(args: argparse.Namespace) -> ExportOptions:
-    if not args.kind:
-        raise UserError("--kind is required: sft or preference (or set EXPORT_KIND)")
-    versions = args.model_version
-    if versions is None and os.environ.get("EXPORT_MODEL_VERSION"):
-        versions = os.environ["EXPORT_MODEL_VERSION"].split(",")
-    return ExportOptions(
-        kind=args.kind,
-        out_dir=Path(args.out),
-        splits=SPLITS if args.split == "all" else (args.split,),
-        since=args.since,
-        until=args.until,
-        model_versions=tuple(sorted({v.strip() for v in versions or [] if v.strip()})),
-        min_score=args.min_score,
-        redact=args.redact,
-    )
-
-
-def run_export(args: argparse.Namespace) -> int:
-    """The CLI entry: export, then one line with the counts."""
-    options = options_from_args(args)
-    config = load_config(args.target, args.profiles_dir)
-    result = export_dataset(config, options)
-    print(result.summary())
-    return 0

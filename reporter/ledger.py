@@ -273,68 +273,137 @@ def claim(
     """Take the (week, destination) row before posting, or say who has it."""
     lease_s = lease_seconds() if lease_s is None else lease_s
     ensure_tables(config)
-    table = f"{ledger_schema(config)}.{DELIVERIES}"
-    token = uuid.uuid4().hex
-    now = _now()
-    owner = (socket.gethostname(), os.getpid(), now)
-    cycle_id = uuid.uuid4().hex[:16]
-    try:
-        _run(
-            config,
-            [
-                (
-                    f"insert into {table} (week_label, destination, status, attempt_count, "
-                    "claim_token, claimed_at, updated_at, cycle_id, cycle_started_at, "
-                    "owner_host, owner_pid, heartbeat_at) "
-                    "values (%s, %s, 'sending', 1, %s, %s, %s, %s, %s, %s, %s, %s)",
-                    (week_label, destination, token, now, now, cycle_id, now, *owner),
-                )
-            ],
-        )
-        return Claim(token, week_label, destination, 1, now, cycle_id, now)
-    except _conflict_errors():
-        pass
+    token, now, cycle_id = uuid.uuid4().hex, _now(), uuid.uuid4().hex[:16]
+    first = _insert_claim(config, week_label, destination, token, now, cycle_id)
+    if first is not None:
+        return first
     current = _row(config, week_label, destination)
     if current is None:  # deleted by hand in between: start over
         return claim(
             config, week_label, destination, force, can_read_back=can_read_back, lease_s=lease_s
         )
-    status = current["status"]
-    in_doubt = status == "unknown" or (
-        status == "posting" and sender_is_gone(current, now, lease_s)
+    in_doubt = current["status"] == "unknown" or (
+        current["status"] == "posting" and sender_is_gone(current, now, lease_s)
     )
+    takeover = _takeover(current, in_doubt, now, lease_s, force, can_read_back, cycle_id)
+    if takeover is None:
+        return _leave(config, current, in_doubt, week_label, destination, now)
+    return _swap_claim(config, current, takeover, week_label, destination, token, now)
+
+
+def _owner(now: dt.datetime) -> tuple[str, int, dt.datetime]:
+    """owner_host, owner_pid and heartbeat_at of a claim this process takes now."""
+    return (socket.gethostname(), os.getpid(), now)
+
+
+def _insert_claim(
+    config: WarehouseConfig,
+    week_label: str,
+    destination: str,
+    token: str,
+    now: dt.datetime,
+    cycle_id: str,
+) -> Claim | None:
+    """The first claim of a (week, destination): None when its row already exists."""
+    try:
+        _run(
+            config,
+            [
+                (
+                    f"insert into {ledger_schema(config)}.{DELIVERIES} (week_label, "
+                    "destination, status, attempt_count, claim_token, claimed_at, updated_at, "
+                    "cycle_id, cycle_started_at, owner_host, owner_pid, heartbeat_at) "
+                    "values (%s, %s, 'sending', 1, %s, %s, %s, %s, %s, %s, %s, %s)",
+                    (week_label, destination, token, now, now, cycle_id, now, *_owner(now)),
+                )
+            ],
+        )
+    except _conflict_errors():
+        return None
+    return Claim(token, week_label, destination, 1, now, cycle_id, now)
+
+
+@dataclass(frozen=True)
+class _Takeover:
+    """What a claim of an existing row carries on: its cycle, Slack ts, and whether to
+    read the channel back first."""
+
+    cycle_id: str
+    cycle_started_at: dt.datetime
+    slack_ts: str | None
+    check: bool
+
+
+def _takeover(
+    current: dict[str, Any],
+    in_doubt: bool,
+    now: dt.datetime,
+    lease_s: float,
+    force: bool,
+    can_read_back: bool,
+    new_cycle_id: str,
+) -> _Takeover | None:
+    """How this sender may take the existing row over; None when it must leave it."""
+    status = current["status"]
     abandoned = status == "sending" and sender_is_gone(current, now, lease_s)
     if status == "sent" and force:
-        cycle_id, cycle_started_at, slack_ts, check = uuid.uuid4().hex[:16], now, None, False
-    elif status in ("failed", "posted") or abandoned or (in_doubt and (can_read_back or force)):
-        cycle_id = current["cycle_id"] or cycle_id
-        cycle_started_at = current["cycle_started_at"] or current["claimed_at"]
-        slack_ts = current["slack_ts"]
-        check = in_doubt and can_read_back
-    else:
-        if in_doubt and status == "posting":  # a webhook's sender died mid-post: say so
-            with contextlib.suppress(*_conflict_errors()):
-                _run(
-                    config,
-                    [
-                        (
-                            f"update {table} set status = 'unknown', updated_at = %s, "
-                            "last_error = 'the sender stopped while its post was in flight' "
-                            "where week_label = %s and destination = %s and claim_token = %s",
-                            (now, week_label, destination, current["claim_token"]),
-                        )
-                    ],
-                )
-        at = current["delivered_at"] if status == "sent" else current["claimed_at"]
-        shown = status if status in ("sent", "unknown") else "unknown" if in_doubt else "sending"
-        return Taken(shown, week_label, destination, current["slack_ts"], at)
-    # Compare-and-swap on the previous claim token: of two senders, one wins.
+        return _Takeover(new_cycle_id, now, None, False)
+    if status in ("failed", "posted") or abandoned or (in_doubt and (can_read_back or force)):
+        return _Takeover(
+            current["cycle_id"] or new_cycle_id,
+            current["cycle_started_at"] or current["claimed_at"],
+            current["slack_ts"],
+            in_doubt and can_read_back,
+        )
+    return None
+
+
+def _leave(
+    config: WarehouseConfig,
+    current: dict[str, Any],
+    in_doubt: bool,
+    week_label: str,
+    destination: str,
+    now: dt.datetime,
+) -> Taken:
+    """The row stays with its owner (or its outcome stays unknown): say who has it."""
+    status = current["status"]
+    if in_doubt and status == "posting":  # a webhook's sender died mid-post: say so
+        with contextlib.suppress(*_conflict_errors()):
+            _run(
+                config,
+                [
+                    (
+                        f"update {ledger_schema(config)}.{DELIVERIES} set status = 'unknown', "
+                        "updated_at = %s, "
+                        "last_error = 'the sender stopped while its post was in flight' "
+                        "where week_label = %s and destination = %s and claim_token = %s",
+                        (now, week_label, destination, current["claim_token"]),
+                    )
+                ],
+            )
+    at = current["delivered_at"] if status == "sent" else current["claimed_at"]
+    shown = status if status in ("sent", "unknown") else "unknown" if in_doubt else "sending"
+    return Taken(shown, week_label, destination, current["slack_ts"], at)
+
+
+def _swap_claim(
+    config: WarehouseConfig,
+    current: dict[str, Any],
+    takeover: _Takeover,
+    week_label: str,
+    destination: str,
+    token: str,
+    now: dt.datetime,
+) -> Claim | Taken:
+    """Compare-and-swap on the previous claim token: of two senders, one wins."""
     try:
         won = _run(
             config,
             [
                 (
-                    f"update {table} set status = 'sending', claim_token = %s, claimed_at = %s, "
+                    f"update {ledger_schema(config)}.{DELIVERIES} set status = 'sending', "
+                    "claim_token = %s, claimed_at = %s, "
                     "updated_at = %s, attempt_count = attempt_count + 1, slack_ts = %s, "
                     "cycle_id = %s, cycle_started_at = %s, owner_host = %s, owner_pid = %s, "
                     "heartbeat_at = %s "
@@ -344,10 +413,10 @@ def claim(
                         token,
                         now,
                         now,
-                        slack_ts,
-                        cycle_id,
-                        cycle_started_at,
-                        *owner,
+                        takeover.slack_ts,
+                        takeover.cycle_id,
+                        takeover.cycle_started_at,
+                        *_owner(now),
                         week_label,
                         destination,
                         current["claim_token"],
@@ -364,10 +433,10 @@ def claim(
             destination,
             int(won[0][0]),
             now,
-            cycle_id,
-            cycle_started_at,
-            slack_ts,
-            check,
+            takeover.cycle_id,
+            takeover.cycle_started_at,
+            takeover.slack_ts,
+            takeover.check,
         )
     latest = _row(config, week_label, destination) or current
     return Taken(

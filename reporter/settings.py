@@ -47,3 +47,14 @@ def min_n(overrides: dict[str, Any] | None = None) -> int:
 def env(name: str, default: str | None = None) -> str | None:
     """The variable's value; the default when it is unset or empty."""
     return os.environ.get(name) or default
+
+
+def env_flag(name: str, default: bool = False) -> bool:
+    """A yes/no variable: 1, true or yes turn it on, 0, false or no turn it off; unset or
+    anything else leaves the default."""
+    value = (env(name) or "").strip().lower()
+    if value in ("1", "true", "yes"):
+        return True
+    if value in ("0", "false", "no"):
+        return False
+    return default

@@ -13,7 +13,7 @@ from warehouses import (
     spark_unavailable_reason,
 )
 
-from reporter.demo import DemoSpec
+from demo_data import DemoSpec
 
 os.environ.setdefault("DO_NOT_TRACK", "1")
 

@@ -13,7 +13,7 @@ import pickle
 import sys
 from pathlib import Path
 
-from reporter.demo import generate
+from demo_data import generate
 from reporter.warehouse import connect, fetch_all, load_config
 
 

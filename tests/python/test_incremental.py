@@ -25,7 +25,7 @@ from incremental_support import (
     snapshot,
 )
 
-from reporter.demo import RAW_TABLES, DemoSpec
+from demo_data import RAW_TABLES, DemoSpec
 
 END = dt.date(2026, 1, 14)  # the last day of the full data
 FIRST_HELD_BACK_DAY = END - dt.timedelta(days=1)  # days from here on arrive later

@@ -10,7 +10,7 @@ import pytest
 import reference
 from conftest import DEMO_AS_OF
 
-from reporter.demo import DemoSpec
+from demo_data import DemoSpec
 
 
 def raw_frame(warehouse, table: str) -> pd.DataFrame:

@@ -10,8 +10,8 @@ import json
 import fake_slack
 import pytest
 
+from demo_data import DemoSpec
 from reporter.cli import main
-from reporter.demo import DemoSpec
 
 MENTION = "S0PERF"
 

@@ -10,7 +10,7 @@ from collections import defaultdict
 import pytest
 from scipy import stats
 
-from reporter.demo import DemoSpec, generate
+from demo_data import DemoSpec, generate
 
 ALPHA = 0.05
 

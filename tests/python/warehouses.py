@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from reporter.demo import DemoSpec, generate
+from demo_data import DemoSpec, generate
 from reporter.warehouse import PROJECT_DIR, WarehouseConfig, connect, fetch_all, load_config
 
 DBT = str(Path(sys.executable).with_name("dbt"))
