@@ -13,6 +13,9 @@ PY_PATHS := reporter demo_data tests $(wildcard dashboards bench)
 DEMO_WEEKS ?= 12
 DEMO_ROWS_PER_DAY ?= 500
 DASHBOARD_PORT ?= 8501
+# pytest workers (pytest-xdist): the suite mostly waits on dbt subprocesses, so one per core.
+# TEST_WORKERS=0 runs it in one process (pdb, -x).
+TEST_WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
 # make bench: DuckDB sizes (evaluations, comma-separated), then one size each on
 # PostgreSQL and Spark (0 skips the engine). The defaults take about 15 minutes on 2 cores;
 # the Spark row adds about as much again:
@@ -65,7 +68,7 @@ dashboard: $(STAMP) profiles.yml
 ## test: lint, then the whole suite (pytest drives dbt on DuckDB, PostgreSQL and, where Java
 ## and PySpark are installed, Spark; without them the Spark tests skip and say why)
 test: $(STAMP) profiles.yml lint
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 lint: $(STAMP) profiles.yml
 	$(BIN)/ruff check $(PY_PATHS)

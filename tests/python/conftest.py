@@ -26,6 +26,12 @@ DEMO_AS_OF = "2026-01-07"
 DEMO_SPEC = DemoSpec(weeks=6, rows_per_day=60, seed=7, end_date=DEMO_END_DATE)
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The slow tests first (stable otherwise): with several workers (`make test` runs one per
+    core), a test of many minutes that starts last would leave one worker running it alone."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 def require_postgres() -> None:
     """Skip without a server, except under CI=true where a missing server is a failure."""
     reason = postgres_unavailable_reason()
@@ -64,7 +70,9 @@ def engine(request: pytest.FixtureRequest) -> str:
         "duckdb",
         pytest.param("postgres", marks=pytest.mark.postgres),
         # A Spark test starts a JVM for every dbt command: give it time on a 2-core machine.
-        pytest.param("spark", marks=[pytest.mark.spark, pytest.mark.timeout(2400)]),
+        pytest.param(
+            "spark", marks=[pytest.mark.spark, pytest.mark.slow, pytest.mark.timeout(2400)]
+        ),
     ]
 )
 def every_engine(request: pytest.FixtureRequest) -> str:

@@ -16,6 +16,7 @@ import re
 import time
 from pathlib import Path
 
+import pytest
 from incremental_support import (
     INCREMENTAL_MODELS,
     assert_same_tables,
@@ -135,6 +136,7 @@ def ran_incrementally(warehouse, model: str) -> bool:
     return any(target.strip('"`').endswith(model) for target in targets)
 
 
+@pytest.mark.slow
 def test_an_incremental_run_equals_a_full_refresh(make_warehouse, every_engine):
     warehouse = make_warehouse(every_engine, as_of_date=END.isoformat())
     load_history(warehouse)

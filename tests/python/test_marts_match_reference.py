@@ -85,6 +85,7 @@ def test_demo_marts_equal_the_pandas_reference(demo_warehouse):
 
 
 @pytest.mark.spark
+@pytest.mark.slow
 @pytest.mark.timeout(2400)
 def test_spark_demo_marts_equal_the_pandas_reference(demo_spark):
     """The same models, macros and dbt tests on Apache Spark (`dbt build` passed)."""
