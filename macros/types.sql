@@ -1,32 +1,17 @@
 {#-
-    An 8-byte float. dbt.type_float() is 'float', which is 4 bytes on DuckDB and Spark:
+    The column types that differ between engines, by name, from vars type_double and
+    type_varchar in dbt_project.yml: the one home they share with the marts' contracts,
+    which are YAML and cannot call a macro.
+
+    type_double: an 8-byte float. dbt.type_float() is 'float', 4 bytes on DuckDB and Spark:
     8.3 would come back as 8.300000190734863.
+    type_varchar: the contracts' string type. dbt.type_string() is text on PostgreSQL, which
+    an incremental model's schema check takes for a change of type.
 -#}
 {% macro type_double() -%}
-    {{ return(adapter.dispatch('type_double', 'ai_performance')()) }}
+    {{ return(var('type_double')[target.type]) }}
 {%- endmacro %}
 
-{% macro default__type_double() -%}
-    double
-{%- endmacro %}
-
-{% macro postgres__type_double() -%}
-    double precision
-{%- endmacro %}
-
-
-{#-
-    The contracts' string type: varchar, and Spark's string. dbt.type_string() is text on
-    PostgreSQL, which an incremental model's schema check takes for a change of type.
--#}
 {% macro type_varchar() -%}
-    {{ return(adapter.dispatch('type_varchar', 'ai_performance')()) }}
-{%- endmacro %}
-
-{% macro default__type_varchar() -%}
-    varchar
-{%- endmacro %}
-
-{% macro spark__type_varchar() -%}
-    string
+    {{ return(var('type_varchar')[target.type]) }}
 {%- endmacro %}

@@ -1,10 +1,17 @@
-"""Rendering, pure: a Report → Slack Block Kit blocks and the fallback text.
+"""The Slack message, pure: a Report → one message model → Block Kit blocks and fallback text.
+
+    compose(report, "ko")   → Message: what the message says, worded, part by part
+    render_message(message) → RenderedReport: the blocks and the fallback text, one part at a time
 
 The ko and en wording sit side by side in WORDING, so both languages say the same facts.
+Each part of a Message is rendered once, to its blocks and its fallback lines together, so
+the text and the blocks cannot drift apart. Blocks are built with slack_sdk's block models,
+whose limits (HeaderBlock.text_max_length, …) every text is clipped to and whose validation
+runs on every block.
 Values that came from data are escaped (&, <, >) so that a label like `<!channel>`
 shows as text and cannot ping anyone; mrkdwn's formatting characters in them (* _ ~ `)
 are shown as look-alike characters that Slack does not treat as formatting; each value
-is clipped on its own, and every text to Block Kit's limits.
+is clipped on its own.
 """
 
 from __future__ import annotations
@@ -16,19 +23,29 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    PlainTextObject,
+    SectionBlock,
+)
+
 from reporter.report import Mover, QuarantineFigures, Report, Trend
 
 LANGUAGES = ("ko", "en")
 
-# Block Kit limits (https://api.slack.com/reference/block-kit/blocks).
-MAX_BLOCKS = 50
-MAX_HEADER_CHARS = 150
-MAX_TEXT_CHARS = 3000
-MAX_FIELD_CHARS = 2000
-MAX_FIELDS = 10
-MAX_BUTTON_TEXT_CHARS = 75
-MAX_URL_CHARS = 3000
-MAX_FALLBACK_CHARS = 4000
+# Block Kit limits come from slack_sdk's block models; these names are for callers and tests.
+MAX_HEADER_CHARS = HeaderBlock.text_max_length
+MAX_TEXT_CHARS = SectionBlock.text_max_length  # any text object's limit, context ones too
+MAX_FIELDS = SectionBlock.fields_max_length
+# Slack's limits that slack_sdk's models do not carry (https://api.slack.com/reference/block-kit):
+MAX_FIELD_CHARS = 2000  # one section field (slack_sdk documents it, does not check it)
+MAX_BLOCKS = 50  # blocks in one message
+MAX_FALLBACK_CHARS = 4000  # the fallback text a notification shows in full
 # One data value (a model version, an evaluator): long enough to tell values apart, short
 # enough that three movers always fit one section.
 MAX_VALUE_CHARS = 80
@@ -148,6 +165,70 @@ class RenderedReport:
         canonical = {**self.payload(), "thread": self.thread.payload() if self.thread else None}
         text = json.dumps(canonical, ensure_ascii=False, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()
+
+
+# The message model: what a message says, part by part, in order, already worded and
+# escaped. `compose` builds it from a Report; `render_message` turns it into Slack's form.
+
+
+@dataclass(frozen=True)
+class Header:
+    """The title (a header block) and the line under it (the week)."""
+
+    title: str
+    subtitle: str
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One labelled value. `labelled_in_text`: the fallback line names the label too."""
+
+    label: str
+    value: str
+    labelled_in_text: bool = True
+
+
+@dataclass(frozen=True)
+class Facts:
+    """Labelled values side by side (section fields), one "- label: value" line each."""
+
+    items: tuple[Fact, ...]
+
+
+@dataclass(frozen=True)
+class Section:
+    """Lines of mrkdwn, under a bold title if any: the lead, a note, the movers."""
+
+    lines: tuple[str, ...]
+    title: str | None = None
+
+
+@dataclass(frozen=True)
+class Context:
+    """A small grey line. `bulleted`: its fallback line starts with "- " like the facts."""
+
+    text: str
+    bulleted: bool = False
+
+
+@dataclass(frozen=True)
+class Link:
+    """A button to a URL; the fallback text has no place for it."""
+
+    label: str
+    url: str
+    action_id: str
+
+
+Part = Header | Facts | Section | Context | Link
+
+
+@dataclass(frozen=True)
+class Message:
+    """A whole Slack message, and the reply posted under it in a thread, if any."""
+
+    parts: tuple[Part, ...]
+    thread: Message | None = None
 
 
 def escape(value: object) -> str:
@@ -294,27 +375,6 @@ def _mover_line(mover: Mover, lang: str) -> str:
     return line
 
 
-def render_movers(report: Report, lang: str) -> RenderedReport | None:
-    """The "Biggest movers" message: up to three significant segments, or None."""
-    if not report.movers:
-        return None
-    title = f"{word('movers_title', lang)} · {escape(report.week.week_label)}"
-    lines = [_mover_line(mover, lang) for mover in report.movers]
-    note = word("movers_note", lang)
-    text = clip("\n".join([title, *lines, note]), MAX_FALLBACK_CHARS)
-    blocks = [
-        {
-            "type": "section",
-            "text": {
-                "type": "mrkdwn",
-                "text": clip("\n".join([f"*{title}*", *lines]), MAX_TEXT_CHARS),
-            },
-        },
-        {"type": "context", "elements": [{"type": "mrkdwn", "text": note}]},
-    ]
-    return RenderedReport(text=text, blocks=blocks)
-
-
 def _week_line(report: Report, lang: str) -> str:
     week = report.week
     line = (
@@ -348,23 +408,33 @@ def _quarantined(week_count: int, figures: QuarantineFigures | None, lang: str) 
     return text
 
 
-def _facts(report: Report, lang: str) -> list[tuple[str, str]]:
-    """(label, value) pairs in display order; values are already escaped."""
+def _facts(report: Report, lang: str) -> Facts:
+    """The week's figures in display order; values are already escaped."""
     week = report.week
-    return [
-        (word("this_week", lang), _this_week_score(report, lang)),
+    return Facts(
         (
-            word("last_week", lang),
-            f"{_score(week.prev_avg_score, lang)} (n={week.prev_eval_count:,})",
-        ),
-        (word("change", lang), _change(report, lang)),
-        (word("feedback", lang), f"👍 {week.like_count:,} / 👎 {week.dislike_count:,}"),
-        (word("like_ratio", lang), _like_ratio(report, lang)),
-        (word("accuracy", lang), _score(week.avg_accuracy, lang)),
-        (word("consistency", lang), _score(week.avg_consistency, lang)),
-        (word("emotion_match", lang), _score(week.avg_emotion_match, lang)),
-        (word("quarantined", lang), _quarantined(week.quarantined_count, report.quarantine, lang)),
-    ]
+            Fact(word("this_week", lang), _this_week_score(report, lang)),
+            Fact(
+                word("last_week", lang),
+                f"{_score(week.prev_avg_score, lang)} (n={week.prev_eval_count:,})",
+            ),
+            Fact(word("change", lang), _change(report, lang)),
+            # As in the team's original message: "- 👍 52 / 👎 11", no label before it.
+            Fact(
+                word("feedback", lang),
+                f"👍 {week.like_count:,} / 👎 {week.dislike_count:,}",
+                labelled_in_text=False,
+            ),
+            Fact(word("like_ratio", lang), _like_ratio(report, lang)),
+            Fact(word("accuracy", lang), _score(week.avg_accuracy, lang)),
+            Fact(word("consistency", lang), _score(week.avg_consistency, lang)),
+            Fact(word("emotion_match", lang), _score(week.avg_emotion_match, lang)),
+            Fact(
+                word("quarantined", lang),
+                _quarantined(week.quarantined_count, report.quarantine, lang),
+            ),
+        )
+    )
 
 
 def _low_volume_note(report: Report, lang: str) -> str:
@@ -390,114 +460,123 @@ def dashboard_link(dashboard_url: str, week_label: str) -> str:
     return f"{dashboard_url}{separator}week={quote(week_label, safe='')}"
 
 
-def render_text(
-    report: Report,
-    lang: str = "ko",
-    mention: str | None = None,
-    movers: str | None = None,
-) -> str:
-    """The fallback text: what notifications show, and what `preview` prints.
-
-    `movers` is the note that the movers are in the thread, or their text when inline.
-    """
-    lead = _regression_lead(report, lang, mention)
-    lines = [lead] if lead else []
-    lines.append(f"{_title(report, lang)} · {_week_line(report, lang)}")
-    feedback = word("feedback", lang)
-    # As in the team's original message: "- 👍 52 / 👎 11", no label before it.
-    lines += [
-        f"- {value}" if label == feedback else f"- {label}: {value}"
-        for label, value in _facts(report, lang)
-    ]
-    if report.is_low_volume:
-        lines.append(_low_volume_note(report, lang))
-    if movers:
-        lines.append(movers)
-    lines.append(f"- {_generated_line(report, lang)}")
-    return clip("\n".join(lines), MAX_FALLBACK_CHARS)
+# Composition: a Report → the Message, worded in ko or en. The one place that decides
+# what the message says and in which order.
 
 
-def render_blocks(
+def compose_movers(report: Report, lang: str) -> Message | None:
+    """The "Biggest movers" message: up to three significant segments, or None."""
+    if not report.movers:
+        return None
+    title = f"{word('movers_title', lang)} · {escape(report.week.week_label)}"
+    return Message(
+        (
+            Section(tuple(_mover_line(mover, lang) for mover in report.movers), title=title),
+            Context(word("movers_note", lang)),
+        )
+    )
+
+
+def compose(
     report: Report,
     lang: str = "ko",
     dashboard_url: str | None = None,
+    *,
     mention: str | None = None,
-    movers: list[dict[str, Any]] | None = None,
-) -> list[dict[str, Any]]:
-    """The regression lead (if any), header, week, facts, notes, movers, button, context.
+    threaded: bool = True,
+) -> Message:
+    """The regression lead (if any), header and week, facts, low-volume note, movers,
+    dashboard button, generated-at line.
 
-    `movers`: the movers' own blocks (inline, for a webhook), or the note that they are in
-    the thread (a bot token)."""
-    facts = _facts(report, lang)
+    With movers, they go to a thread reply (`threaded`: a bot token) or at the end of the
+    message (a webhook, which cannot reply in a thread): the same lines either way.
+    `mention` (a Slack mention such as <!subteam^S123>) appears once, in the regression
+    lead, and only when there is a significant regression.
+    """
+    if lang not in LANGUAGES:
+        raise ValueError(f"lang must be one of {LANGUAGES}")
+    parts: list[Part] = []
     lead = _regression_lead(report, lang, mention)
-    blocks: list[dict[str, Any]] = [
-        {
-            "type": "header",
-            "text": {
-                "type": "plain_text",
-                "text": clip(_title(report, lang), MAX_HEADER_CHARS),
-                "emoji": True,
-            },
-        },
-        {
-            "type": "context",
-            "elements": [
-                {"type": "mrkdwn", "text": clip(_week_line(report, lang), MAX_TEXT_CHARS)}
-            ],
-        },
-    ]
-    for start in range(0, len(facts), MAX_FIELDS):
-        blocks.append(
-            {
-                "type": "section",
-                "fields": [
-                    {"type": "mrkdwn", "text": clip(f"*{label}*\n{value}", MAX_FIELD_CHARS)}
-                    for label, value in facts[start : start + MAX_FIELDS]
-                ],
-            }
-        )
-    if report.is_low_volume:
-        blocks.append(
-            {
-                "type": "section",
-                "text": {
-                    "type": "mrkdwn",
-                    "text": clip(_low_volume_note(report, lang), MAX_TEXT_CHARS),
-                },
-            }
-        )
-    blocks += movers or []
-    if dashboard_url:
-        url = dashboard_link(dashboard_url, report.week.week_label)
-        if len(url) <= MAX_URL_CHARS:
-            blocks.append(
-                {
-                    "type": "actions",
-                    "elements": [
-                        {
-                            "type": "button",
-                            "action_id": "open_dashboard",
-                            "text": {
-                                "type": "plain_text",
-                                "text": clip(word("dashboard", lang), MAX_BUTTON_TEXT_CHARS),
-                            },
-                            "url": url,
-                        }
-                    ],
-                }
-            )
-    blocks.append(
-        {
-            "type": "context",
-            "elements": [{"type": "mrkdwn", "text": _generated_line(report, lang)}],
-        }
-    )
     if lead:
         # The regression comes first, above the header, so a notification shows it.
-        blocks.insert(
-            0, {"type": "section", "text": {"type": "mrkdwn", "text": clip(lead, MAX_TEXT_CHARS)}}
-        )
-    return blocks[:MAX_BLOCKS]
+        parts.append(Section((lead,)))
+    parts += [Header(_title(report, lang), _week_line(report, lang)), _facts(report, lang)]
+    if report.is_low_volume:
+        parts.append(Section((_low_volume_note(report, lang),)))
+    movers = compose_movers(report, lang)
+    if movers is not None:
+        parts += [Context(word("movers_in_thread", lang))] if threaded else movers.parts
+    if dashboard_url:
+        url = dashboard_link(dashboard_url, report.week.week_label)
+        parts.append(Link(word("dashboard", lang), url, action_id="open_dashboard"))
+    parts.append(Context(_generated_line(report, lang), bulleted=True))
+    return Message(tuple(parts), thread=movers if threaded else None)
+
+
+def compose_pipeline_failure(reason: str, lang: str = "ko") -> Message:
+    """The short notice posted instead of a report when `dbt build` failed."""
+    return Message((Section((word("pipeline_failed", lang).format(reason=escape(reason)),)),))
+
+
+# The renderer: a Message → the blocks and the fallback text. Each part is rendered once,
+# to its fallback lines and its blocks together; slack_sdk's block models hold the limits
+# every text is clipped to, and their validation runs when each block becomes a dict.
+
+
+def _mrkdwn(text: str, limit: int) -> MarkdownTextObject:
+    return MarkdownTextObject(text=clip(text, limit))
+
+
+def _render_part(part: Part) -> tuple[list[str], list[Block]]:
+    """One part: its lines of fallback text and its blocks."""
+    match part:
+        case Header(title=title, subtitle=subtitle):
+            header = PlainTextObject(text=clip(title, HeaderBlock.text_max_length), emoji=True)
+            return [f"{title} · {subtitle}"], [
+                HeaderBlock(text=header),
+                ContextBlock(elements=[_mrkdwn(subtitle, MAX_TEXT_CHARS)]),
+            ]
+        case Facts(items=items):
+            lines = [
+                f"- {fact.label}: {fact.value}" if fact.labelled_in_text else f"- {fact.value}"
+                for fact in items
+            ]
+            fields = [_mrkdwn(f"*{fact.label}*\n{fact.value}", MAX_FIELD_CHARS) for fact in items]
+            per = SectionBlock.fields_max_length
+            sections: list[Block] = [
+                SectionBlock(fields=fields[at : at + per]) for at in range(0, len(fields), per)
+            ]
+            return lines, sections
+        case Section(lines=lines, title=title):
+            shown = [f"*{title}*", *lines] if title else list(lines)
+            text = _mrkdwn("\n".join(shown), SectionBlock.text_max_length)
+            return ([title] if title else []) + list(lines), [SectionBlock(text=text)]
+        case Context(text=text, bulleted=bulleted):
+            line = f"- {text}" if bulleted else text
+            return [line], [ContextBlock(elements=[_mrkdwn(text, MAX_TEXT_CHARS)])]
+        case Link(label=label, url=url, action_id=action_id):
+            if len(url) > ButtonElement.url_max_length:
+                return [], []  # Slack would refuse the whole message for one long link
+            text = PlainTextObject(text=clip(label, ButtonElement.text_max_length))
+            button = ButtonElement(text=text, action_id=action_id, url=url)
+            return [], [ActionsBlock(elements=[button])]
+    raise TypeError(f"not a message part: {part!r}")
+
+
+def render_message(message: Message) -> RenderedReport:
+    """The blocks and the fallback text of a message (and of its thread reply)."""
+    lines: list[str] = []
+    blocks: list[Block] = []
+    for part in message.parts:
+        part_lines, part_blocks = _render_part(part)
+        lines += part_lines
+        blocks += part_blocks
+    return RenderedReport(
+        text=clip("\n".join(lines), MAX_FALLBACK_CHARS),
+        # to_dict() runs slack_sdk's validation of each block: a bug raises here, unposted.
+        blocks=[block.to_dict() for block in blocks[:MAX_BLOCKS]],
+        thread=render_message(message.thread) if message.thread is not None else None,
+    )
 
 
 def render(
@@ -508,31 +587,19 @@ def render(
     mention: str | None = None,
     threaded: bool = True,
 ) -> RenderedReport:
-    """The message; with movers, they go to a thread reply (threaded) or at its end.
+    """The weekly message as posted: `compose`, then `render_message`."""
+    return render_message(compose(report, lang, dashboard_url, mention=mention, threaded=threaded))
 
-    `mention` (a Slack mention such as <!subteam^S123>) appears once, in the regression
-    lead, and only when there is a significant regression.
-    """
-    if lang not in LANGUAGES:
-        raise ValueError(f"lang must be one of {LANGUAGES}")
-    movers = render_movers(report, lang)
-    if movers is None:
-        return RenderedReport(
-            text=render_text(report, lang, mention),
-            blocks=render_blocks(report, lang, dashboard_url, mention),
-        )
-    if threaded:
-        note = word("movers_in_thread", lang)
-        note_block = {"type": "context", "elements": [{"type": "mrkdwn", "text": note}]}
-        return RenderedReport(
-            text=render_text(report, lang, mention, note),
-            blocks=render_blocks(report, lang, dashboard_url, mention, [note_block]),
-            thread=movers,
-        )
-    return RenderedReport(
-        text=render_text(report, lang, mention, movers.text),
-        blocks=render_blocks(report, lang, dashboard_url, mention, movers.blocks),
-    )
+
+def render_movers(report: Report, lang: str) -> RenderedReport | None:
+    """The "Biggest movers" thread reply as posted, or None without movers."""
+    movers = compose_movers(report, lang)
+    return None if movers is None else render_message(movers)
+
+
+def render_pipeline_failure(reason: str, lang: str = "ko") -> RenderedReport:
+    """The short notice posted instead of a report when `dbt build` failed."""
+    return render_message(compose_pipeline_failure(reason, lang))
 
 
 MENTION = re.compile(r"^(<@[UW][A-Z0-9]+>|<!subteam\^S[A-Z0-9]+>|<!(here|channel)>)$")
@@ -556,14 +623,3 @@ def slack_mention(value: str | None) -> str | None:
             f"channel, not {value!r}"
         )
     return text
-
-
-def render_pipeline_failure(reason: str, lang: str = "ko") -> RenderedReport:
-    """The short notice posted instead of a report when `dbt build` failed."""
-    text = clip(
-        word("pipeline_failed", lang).format(reason=escape(reason)),
-        MAX_TEXT_CHARS,
-    )
-    return RenderedReport(
-        text=text, blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
-    )

@@ -1,4 +1,8 @@
--- The vars the tuning marts were built with, so an export can cite its thresholds.
+-- The vars the tuning marts were built with, so an export can cite its thresholds. It
+-- reads no table, but it describes these two marts: built after them, in the same run, it
+-- holds the vars that built them (and lineage shows where the card's thresholds belong).
+-- depends_on: {{ ref('tuning_examples') }}
+-- depends_on: {{ ref('preference_pairs') }}
 with settings as (
     select
         cast({{ tuning_score_threshold('good') }} as {{ type_double() }}) as good_score,
