@@ -1,21 +1,36 @@
 -- The calendar MetricFlow joins metrics to (the dbt semantic layer, models/semantic/):
--- every day from var('earliest_valid_date'), before which no row counts, to a year past
--- the as-of date, so any day a valid row can fall on is in it.
-{% set first_day = "cast('" ~ var('earliest_valid_date', '2000-01-01') ~ "' as date)" %}
+-- every day from the Monday of the first week with data to a year past the later of the
+-- last week with data and the as-of date, so any day a counted row can fall on is in it.
+with weeks as (
+    select * from {{ ref('weekly_performance') }}
+),
 
-with day_numbers as (
+bounds as (
+    select
+        min(week_start) as first_date,
+        case
+            when max(week_end) > {{ as_of_date() }} then max(week_end)
+            else {{ as_of_date() }}
+        end as last_data_date
+    from weeks
+),
+
+day_numbers as (
     {{ integer_series(5) }}
 ),
 
 calendar as (
-    select {{ add_days(first_day, 'day_numbers.n') }} as calendar_date
-    from day_numbers
+    select
+        {{ add_days('bounds.first_date', 'day_numbers.n') }} as calendar_date,
+        bounds.last_data_date
+    from bounds
+    cross join day_numbers
 ),
 
 final as (
     select calendar_date
     from calendar
-    where calendar_date <= {{ add_days(as_of_date(), 366) }}
+    where calendar_date <= {{ add_days('last_data_date', 366) }}
 )
 
 select * from final
