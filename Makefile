@@ -4,7 +4,8 @@ comma := ,
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-# Extras of pyproject.toml to install: `make test EXTRAS=dev,spark` adds PySpark (CI does).
+# Extras of pyproject.toml to install: `make test EXTRAS=dev,spark,semantic` adds PySpark and
+# MetricFlow's `mf` (CI does; without them the Spark and semantic-layer tests skip).
 EXTRAS ?= dev
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)-$(subst $(comma),-,$(EXTRAS))
 DBT := DO_NOT_TRACK=1 $(BIN)/dbt

@@ -170,14 +170,18 @@ def profile_error(message: str, path: Path) -> str:
     return f"cannot read {path}: {detail}; compare it with profiles.example.yml"
 
 
-def _open_duckdb(path: str, read_only: bool, timeout_s: float):
+def _open_duckdb(path: str, read_only: bool, timeout_s: float, options: dict[str, Any]):
     import duckdb
 
+    # The profile's config_options (storage_compatibility_version) decide the format of a
+    # file this creates, as dbt's would; a read-only open creates nothing and takes none, so
+    # it never conflicts with a connection dbt-duckdb holds in this process.
+    config = {} if read_only else {key: str(value) for key, value in options.items()}
     deadline = time.monotonic() + timeout_s
     delay = 0.05
     while True:
         try:
-            return duckdb.connect(path, read_only=read_only)
+            return duckdb.connect(path, read_only=read_only, config=config)
         except duckdb.IOException as exc:
             if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
                 if "lock" in str(exc).lower():
@@ -253,7 +257,8 @@ def connect(
     if config.type == "duckdb":
         if read_only and not Path(config.path or "").exists():
             raise UserError(f"no warehouse at {config.path}: run `make demo` or `dbt build` first")
-        conn = _open_duckdb(str(config.path), read_only, busy_timeout_s)
+        options = config.extra.get("config_options") or {}
+        conn = _open_duckdb(str(config.path), read_only, busy_timeout_s, options)
     elif config.type == "postgres":
         import psycopg2
 
