@@ -173,7 +173,7 @@ def read_quarantine(config: WarehouseConfig, week: WeekFigures) -> QuarantineFig
 
 @dataclass(frozen=True)
 class DayScores:
-    """One row of `daily_scores` (models/marts/_marts.yml)."""
+    """One row of `daily_scores` (models/marts/daily_scores.yml)."""
 
     score_date: dt.date
     eval_count: int

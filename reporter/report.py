@@ -19,7 +19,7 @@ WEEK_LABEL = re.compile(r"^(\d{4})-W(\d{2})$")
 
 @dataclass(frozen=True)
 class WeekFigures:
-    """One row of `weekly_performance` (see models/marts/_marts.yml for each column)."""
+    """One row of `weekly_performance` (see models/marts/weekly_performance.yml for each column)."""
 
     week_start: dt.date
     week_end: dt.date
@@ -59,7 +59,7 @@ class WeekFigures:
 
 @dataclass(frozen=True)
 class SegmentFigures:
-    """One row of `weekly_segment_performance` (see models/marts/_segments.yml)."""
+    """One row of `weekly_segment_performance` (see models/marts/weekly_segment_performance.yml)."""
 
     week_start: dt.date
     segment_type: str

@@ -19,7 +19,7 @@ import pytest
 from conftest import require_postgres
 from warehouses import postgres_settings
 
-from reporter.demo import DemoSpec
+from demo_data import DemoSpec
 
 pytestmark = pytest.mark.postgres
 

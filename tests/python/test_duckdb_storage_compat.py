@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from reporter.demo import DemoSpec
+from demo_data import DemoSpec
 
 # The oldest 1.x release that reads the v1.0.0 format, and the 1.x long-term release.
 OLD_CLIENTS = ["1.1.3", "1.4.4"]
