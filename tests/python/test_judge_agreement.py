@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 import reference
-from incremental_support import insert_rows
+from incremental_support import RAW_COLUMNS, literal
 from scipy import stats
-from warehouses import create_raw_tables
+from warehouses import RAW_DDL
 
 ALPHA = 0.05
 FIRST_MONDAY = dt.date(2026, 1, 5)  # 2026-W02
@@ -80,13 +80,37 @@ def generated_evaluations(seed: int = 11, messages_per_week: int = 140) -> list[
     return rows + copies
 
 
-def build(warehouse) -> str:
-    create_raw_tables(warehouse)
+def load_raw(warehouse) -> None:
+    """The generated rows in the raw contract's tables, in one batch of statements."""
     rows = generated_evaluations()
+    statements = [f"create schema if not exists {warehouse.raw_schema}"]
+    for table, ddl in RAW_DDL.items():
+        if warehouse.target == "spark":  # Spark's names of the same types
+            ddl = ddl.replace(" text", " string").replace("double precision", "double")
+        statements.append(f"drop table if exists {warehouse.raw_schema}.{table}")
+        statements.append(f"create table {warehouse.raw_schema}.{table} ({ddl})")
+    columns = RAW_COLUMNS["conversation_evaluation"]
     for start in range(0, len(rows), 500):
-        insert_rows(warehouse, "conversation_evaluation", rows[start : start + 500], None)
+        values = ", ".join(
+            "(" + ", ".join(literal(row[column]) for column in columns) + ")"
+            for row in rows[start : start + 500]
+        )
+        statements.append(
+            f"insert into {warehouse.raw_schema}.conversation_evaluation "
+            f"({', '.join(columns)}) values {values}"
+        )
+    warehouse.execute(*statements)
+
+
+def build(warehouse, *more_models: str) -> str:
+    load_raw(warehouse)
     result = warehouse.dbt(
-        "build", "--select", "+judge_agreement_weekly", "--indirect-selection", "cautious"
+        "build",
+        "--select",
+        "+judge_agreement_weekly",
+        *more_models,
+        "--indirect-selection",
+        "cautious",
     )
     return result.stdout
 
@@ -267,8 +291,21 @@ def test_agreement_matches_numpy_and_scipy(make_warehouse, engine: str) -> None:
 
 @pytest.mark.spark
 @pytest.mark.timeout(2400)
-def test_agreement_on_spark(make_warehouse) -> None:
+def test_agreement_and_detectable_changes_on_spark(make_warehouse) -> None:
     warehouse = make_warehouse("spark", as_of_date=AS_OF.isoformat())
-    output = build(warehouse)
+    output = build(warehouse, "+weekly_performance")
     check_agreement(warehouse)
     assert judge_drift_status(output) == "WARN"
+    # The MDE's normal quantile and formula on Spark (scores only: no reactions here).
+    weeks = warehouse.mart("weekly_performance", "week_start")
+    factor = stats.norm.ppf(1 - ALPHA / 2) + stats.norm.ppf(0.8)
+    for week, last in zip(weeks[1:], weeks[:-1], strict=True):
+        if min(week["eval_count"], last["eval_count"]) < 2:
+            assert week["score_mde"] is None
+            continue
+        expected = factor * np.sqrt(
+            week["stddev_score"] ** 2 / week["eval_count"]
+            + last["stddev_score"] ** 2 / last["eval_count"]
+        )
+        assert week["score_mde"] == pytest.approx(expected, abs=1e-6)
+        assert week["like_ratio_mde_pp"] is None
