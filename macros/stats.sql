@@ -134,7 +134,27 @@
     with probability var('power').
 -#}
 {% macro detectable_change_factor() -%}
-    ({{ normal_critical_value(test_confidence_level()) }} + {{ normal_quantile(power()) }})
+    {%- set p = power() -%}
+    {%- if (p - 0.5) | abs <= 0.425 -%}
+        {#- AS241's central branch needs no logarithm: a constant in the SQL, on every engine. -#}
+        {%- set q, r = p - 0.5, 0.180625 - (p - 0.5) * (p - 0.5) -%}
+        {%- set ns = namespace(numerator=0.0, denominator=0.0) -%}
+        {%- for coefficient in [
+            3.3871328727963666080e0, 1.3314166789178437745e+2, 1.9715909503065514427e+3,
+            1.3731693765509461125e+4, 4.5921953931549871457e+4, 6.7265770927008700853e+4,
+            3.3430575583588128105e+4, 2.5090809287301226727e+3] | reverse -%}
+            {%- set ns.numerator = ns.numerator * r + coefficient -%}
+        {%- endfor -%}
+        {%- for coefficient in [
+            1.0, 4.2313330701600911252e+1, 6.8718700749205790830e+2, 5.3941960214247511077e+3,
+            2.1213794301586595867e+4, 3.9307895800092710610e+4, 2.8729085735721942674e+4,
+            5.2264952788528545610e+3] | reverse -%}
+            {%- set ns.denominator = ns.denominator * r + coefficient -%}
+        {%- endfor -%}
+        {{ "%.17g" | format(normal_critical_value(test_confidence_level()) + q * ns.numerator / ns.denominator) }}
+    {%- else -%}
+        ({{ normal_critical_value(test_confidence_level()) }} + {{ normal_quantile(p) }})
+    {%- endif -%}
 {%- endmacro %}
 
 

@@ -306,3 +306,20 @@ def test_proportion_detectable_change_matches_the_formula(evaluated) -> None:
         assert got == pytest.approx(expected, rel=1e-12), (k1, n1, k2, n2)
     assert value(evaluated, "proportion_mde", 10, 10, 5, 5)[0] is None  # every reaction a like
     assert value(evaluated, "proportion_mde", 0, 0, 3, 9)[0] is None  # no reactions this week
+
+
+@pytest.mark.parametrize(("alpha", "power"), [(0.05, 0.8), (0.01, 0.9), (0.05, 0.99)])
+def test_detectable_change_factor_matches_scipy(make_warehouse, alpha, power) -> None:
+    # A constant computed at compile time for powers up to 0.925, SQL arithmetic beyond.
+    warehouse = make_warehouse("duckdb", alpha=alpha, power=power)
+    result = warehouse.dbt(
+        "show",
+        "--inline",
+        "select {{ detectable_change_factor() }} as factor",
+        "--output",
+        "json",
+        "--quiet",
+    )
+    (row,) = json.loads(result.stdout[result.stdout.index("{") :])["show"]
+    expected = stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(power)
+    assert row["factor"] == pytest.approx(expected, rel=1e-14)
