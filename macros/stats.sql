@@ -57,6 +57,107 @@
 {%- endmacro %}
 
 
+{#- var('power'), checked: the power the minimum detectable changes are computed for (default 0.8). -#}
+{% macro power() -%}
+    {%- set level = var('power', 0.8) -%}
+    {%- if level is string or level is boolean or level is not number or level <= 0 or level >= 1 -%}
+        {{ exceptions.raise_compiler_error("var('power') = " ~ level ~ " must be a number between 0 and 1, e.g. 0.8.") }}
+    {%- endif -%}
+    {{ return(level) }}
+{%- endmacro %}
+
+
+{#- A polynomial in x by Horner's rule, coefficients from the constant term up. -#}
+{% macro horner(coefficients, x) -%}
+    {%- set ns = namespace(sql="%.17g" | format(coefficients[-1])) -%}
+    {%- for coefficient in coefficients[:-1] | reverse -%}
+        {%- set ns.sql = "(" ~ ns.sql ~ ") * " ~ x ~ " + " ~ ("%.17g" | format(coefficient)) -%}
+    {%- endfor -%}
+    ({{ ns.sql }})
+{%- endmacro %}
+
+
+{#-
+    The standard normal quantile of a probability p (the inverse CDF; scipy.stats.norm.ppf):
+    Wichura's algorithm AS241 (PPND16), relative error about 1e-16, with ln() and sqrt()
+    only. NULL outside 0 < p < 1. Meant for constants (var('power')): it repeats p.
+-#}
+{% macro normal_quantile(p) -%}
+    {%- set p = "cast(" ~ p ~ " as " ~ type_double() ~ ")" -%}
+    {%- set q = "(" ~ p ~ " - 0.5)" -%}
+    {%- set central = "(0.180625 - " ~ q ~ " * " ~ q ~ ")" -%}
+    {#- greatest() keeps ln() defined where the branch is not taken (PostgreSQL folds constants). -#}
+    {%- set tail = "sqrt(-ln(greatest(least(" ~ p ~ ", 1.0 - " ~ p ~ "), 1e-300)))" -%}
+    {%- set near = "(" ~ tail ~ " - 1.6)" -%}
+    {%- set far = "(" ~ tail ~ " - 5.0)" -%}
+    {%- set tail_value -%}
+        case
+            when {{ tail }} <= 5.0
+                then {{ horner([
+                    1.42343711074968357734e0, 4.63033784615654529590e0, 5.76949722146069140550e0,
+                    3.64784832476320460504e0, 1.27045825245236838258e0, 2.41780725177450611770e-1,
+                    2.27238449892691845833e-2, 7.74545014278341407640e-4], near) }}
+                / {{ horner([
+                    1.0, 2.05319162663775882187e0, 1.67638483018380384940e0, 6.89767334985100004550e-1,
+                    1.48103976427480074590e-1, 1.51986665636164571966e-2, 5.47593808499534494600e-4,
+                    1.05075007164441684324e-9], near) }}
+            else {{ horner([
+                    6.65790464350110377720e0, 5.46378491116411436990e0, 1.78482653991729133580e0,
+                    2.96560571828504891230e-1, 2.65321895265761230930e-2, 1.24266094738807843860e-3,
+                    2.71155556874348757815e-5, 2.01033439929228813265e-7], far) }}
+                / {{ horner([
+                    1.0, 5.99832206555887937690e-1, 1.36929880922735805310e-1, 1.48753612908506148525e-2,
+                    7.86869131145613259100e-4, 1.84631831751005468180e-5, 1.42151175831644588870e-7,
+                    2.04426310338993978564e-15], far) }}
+        end
+    {%- endset -%}
+    case
+        when {{ p }} <= 0 or {{ p }} >= 1 then null
+        when abs({{ q }}) <= 0.425
+            then {{ q }} * {{ horner([
+                3.3871328727963666080e0, 1.3314166789178437745e+2, 1.9715909503065514427e+3,
+                1.3731693765509461125e+4, 4.5921953931549871457e+4, 6.7265770927008700853e+4,
+                3.3430575583588128105e+4, 2.5090809287301226727e+3], central) }}
+            / {{ horner([
+                1.0, 4.2313330701600911252e+1, 6.8718700749205790830e+2, 5.3941960214247511077e+3,
+                2.1213794301586595867e+4, 3.9307895800092710610e+4, 2.8729085735721942674e+4,
+                5.2264952788528545610e+3], central) }}
+        when {{ q }} < 0 then -({{ tail_value }})
+        else {{ tail_value }}
+    end
+{%- endmacro %}
+
+
+{#-
+    The factor of a minimum detectable change: z(1 - alpha/2) + z(power), the distance in
+    standard errors a true change must be for a two-sided test at var('alpha') to find it
+    with probability var('power').
+-#}
+{% macro detectable_change_factor() -%}
+    {%- set p = power() -%}
+    {%- if (p - 0.5) | abs <= 0.425 -%}
+        {#- AS241's central branch needs no logarithm: a constant in the SQL, on every engine. -#}
+        {%- set q, r = p - 0.5, 0.180625 - (p - 0.5) * (p - 0.5) -%}
+        {%- set ns = namespace(numerator=0.0, denominator=0.0) -%}
+        {%- for coefficient in [
+            3.3871328727963666080e0, 1.3314166789178437745e+2, 1.9715909503065514427e+3,
+            1.3731693765509461125e+4, 4.5921953931549871457e+4, 6.7265770927008700853e+4,
+            3.3430575583588128105e+4, 2.5090809287301226727e+3] | reverse -%}
+            {%- set ns.numerator = ns.numerator * r + coefficient -%}
+        {%- endfor -%}
+        {%- for coefficient in [
+            1.0, 4.2313330701600911252e+1, 6.8718700749205790830e+2, 5.3941960214247511077e+3,
+            2.1213794301586595867e+4, 3.9307895800092710610e+4, 2.8729085735721942674e+4,
+            5.2264952788528545610e+3] | reverse -%}
+            {%- set ns.denominator = ns.denominator * r + coefficient -%}
+        {%- endfor -%}
+        {{ "%.17g" | format(normal_critical_value(test_confidence_level()) + q * ns.numerator / ns.denominator) }}
+    {%- else -%}
+        ({{ normal_critical_value(test_confidence_level()) }} + {{ normal_quantile(p) }})
+    {%- endif -%}
+{%- endmacro %}
+
+
 {#-
     The df row of t_critical_values for df degrees of freedom (fractional for Welch):
     whole df below 200 round down, so an interval is never too narrow. NULL from 200 on,
@@ -202,11 +303,111 @@
     NULL without trials on either side, or when every trial had the same outcome.
 -#}
 {% macro two_proportion_z(successes_1, trials_1, successes_2, trials_2) -%}
-    {%- set pooled = "(" ~ successes_1 ~ " + " ~ successes_2 ~ ") / (" ~ trials_1 ~ " + " ~ trials_2 ~ ")" -%}
-    {%- set variance = "(" ~ pooled ~ ") * (1.0 - (" ~ pooled ~ ")) * (1.0 / " ~ trials_1 ~ " + 1.0 / " ~ trials_2 ~ ")" -%}
+    {%- set variance = two_proportion_pooled_variance(successes_1, trials_1, successes_2, trials_2) -%}
     case
         when {{ trials_1 }} > 0 and {{ trials_2 }} > 0 and {{ variance }} > 0
             then ({{ successes_1 }} / {{ trials_1 }} - {{ successes_2 }} / {{ trials_2 }}) / sqrt({{ variance }})
+    end
+{%- endmacro %}
+
+
+{#- The variance of a difference of two proportions under the null, p(1-p)(1/n1 + 1/n2) with p pooled. -#}
+{% macro two_proportion_pooled_variance(successes_1, trials_1, successes_2, trials_2) -%}
+    {%- set pooled = "(" ~ successes_1 ~ " + " ~ successes_2 ~ ") / (" ~ trials_1 ~ " + " ~ trials_2 ~ ")" -%}
+    {{ return("(" ~ pooled ~ ") * (1.0 - (" ~ pooled ~ ")) * (1.0 / " ~ trials_1 ~ " + 1.0 / " ~ trials_2 ~ ")") }}
+{%- endmacro %}
+
+
+{#-
+    The minimum detectable change of a mean, (z(1 - alpha/2) + z(power)) · sqrt(s1²/n1 + s2²/n2):
+    the smallest true change Welch's test would find with probability var('power'). NULL
+    when the change is untested (below 2 values in either sample, or no spread in both).
+-#}
+{% macro mean_detectable_change(stddev_1, count_1, stddev_2, count_2) -%}
+    {%- set variance = welch_variance(stddev_1, count_1, stddev_2, count_2) -%}
+    case
+        when {{ variance }} > 0 then {{ detectable_change_factor() }} * sqrt({{ variance }})
+    end
+{%- endmacro %}
+
+
+{#-
+    The minimum detectable change of a proportion, (z(1 - alpha/2) + z(power)) ·
+    sqrt(p(1-p)(1/n1 + 1/n2)) with p pooled; NULL when the change is untested (no trials
+    on either side, or every trial had the same outcome).
+-#}
+{% macro proportion_detectable_change(successes_1, trials_1, successes_2, trials_2) -%}
+    {%- set variance = two_proportion_pooled_variance(successes_1, trials_1, successes_2, trials_2) -%}
+    case
+        when {{ trials_1 }} > 0 and {{ trials_2 }} > 0 and {{ variance }} > 0
+            then {{ detectable_change_factor() }} * sqrt({{ variance }})
+    end
+{%- endmacro %}
+
+
+{#- Population variance from count, sum and sum of squares (NULL without values). -#}
+{% macro population_variance_from_sums(value_count, value_sum, value_sq_sum) -%}
+    {%- set value_count, value_sum, value_sq_sum = "(" ~ value_count ~ ")", "(" ~ value_sum ~ ")", "(" ~ value_sq_sum ~ ")" -%}
+    case
+        when {{ value_count }} > 0
+            then greatest(
+                cast(0 as {{ type_double() }}),
+                {{ value_sq_sum }} / {{ value_count }} - ({{ value_sum }} / {{ value_count }}) * ({{ value_sum }} / {{ value_count }})
+            )
+    end
+{%- endmacro %}
+
+
+{#- Sample variance from count, sum and sum of squares (NULL below 2 values). -#}
+{% macro sample_variance_from_sums(value_count, value_sum, value_sq_sum) -%}
+    {%- set value_count, value_sum, value_sq_sum = "(" ~ value_count ~ ")", "(" ~ value_sum ~ ")", "(" ~ value_sq_sum ~ ")" -%}
+    case
+        when {{ value_count }} > 1
+            then greatest(
+                cast(0 as {{ type_double() }}),
+                ({{ value_sq_sum }} - {{ value_sum }} * {{ value_sum }} / {{ value_count }}) / ({{ value_count }} - 1.0)
+            )
+    end
+{%- endmacro %}
+
+
+{#-
+    Pearson's correlation from the count and the sums of x, y, x², y² and xy (over ranks:
+    Spearman's). NULL below 2 values or when either side has no spread.
+-#}
+{% macro correlation_from_sums(value_count, x_sum, y_sum, x_sq_sum, y_sq_sum, xy_sum) -%}
+    {%- set xx = "(" ~ value_count ~ " * " ~ x_sq_sum ~ " - " ~ x_sum ~ " * " ~ x_sum ~ ")" -%}
+    {%- set yy = "(" ~ value_count ~ " * " ~ y_sq_sum ~ " - " ~ y_sum ~ " * " ~ y_sum ~ ")" -%}
+    case
+        when {{ value_count }} > 1 and {{ xx }} > 0 and {{ yy }} > 0
+            then ({{ value_count }} * {{ xy_sum }} - {{ x_sum }} * {{ y_sum }}) / sqrt({{ xx }} * {{ yy }})
+    end
+{%- endmacro %}
+
+
+{#-
+    Quadratic weighted kappa in its aggregate form, weighted by the scores' values (not by
+    a label's position in a sorted list): 1 - mean((x - y)²) / (var_pop(x) + var_pop(y)
+    + (mean(x) - mean(y))²), which is Lin's concordance correlation. NULL when the
+    denominator is 0 (both raters gave one and the same score throughout).
+-#}
+{% macro quadratic_weighted_kappa(mean_squared_difference, variance_1, variance_2, mean_1, mean_2) -%}
+    {%- set expected -%}
+        ({{ variance_1 }} + {{ variance_2 }} + ({{ mean_1 }} - {{ mean_2 }}) * ({{ mean_1 }} - {{ mean_2 }}))
+    {%- endset -%}
+    case
+        when {{ expected }} > 0 then 1.0 - {{ mean_squared_difference }} / {{ expected }}
+    end
+{%- endmacro %}
+
+
+{#-
+    Krippendorff's alpha for interval data, two raters, every unit rated by both:
+    1 - mean((x - y)²) / (2 · var_samp of all x and y values pooled). NULL without spread.
+-#}
+{% macro krippendorff_interval_alpha(mean_squared_difference, pooled_variance) -%}
+    case
+        when {{ pooled_variance }} > 0 then 1.0 - {{ mean_squared_difference }} / (2.0 * {{ pooled_variance }})
     end
 {%- endmacro %}
 

@@ -220,6 +220,9 @@ with_test_statistics as (
         {{ welch_variance('stddev_score', 'eval_n', 'prev_stddev_score', 'prev_eval_n') }} as score_change_variance,
         {{ welch_df('stddev_score', 'eval_n', 'prev_stddev_score', 'prev_eval_n') }} as score_change_df,
         {{ two_proportion_z('like_n', 'feedback_n', 'prev_like_n', 'prev_feedback_n') }} as like_ratio_change_z,
+        -- The smallest changes this week's and last week's n and spread could detect.
+        {{ mean_detectable_change('stddev_score', 'eval_n', 'prev_stddev_score', 'prev_eval_n') }} as score_mde,
+        {{ proportion_detectable_change('like_n', 'feedback_n', 'prev_like_n', 'prev_feedback_n') }} as like_ratio_mde,
         {{ wilson_bound('like_n', 'feedback_n', confidence_level(), 'low') }} as like_ratio_wilson_low,
         {{ wilson_bound('like_n', 'feedback_n', confidence_level(), 'high') }} as like_ratio_wilson_high,
         -- Newcombe's interval of the change combines the two weeks' Wilson intervals at 1 - alpha.
@@ -378,6 +381,7 @@ final as (
         {{ round_double('score_change + score_change_half_width') }} as score_change_ci_high,
         cast(score_change_p_value as {{ type_double() }}) as score_change_p_value,
         cast(score_change_q_value as {{ type_double() }}) as score_change_q_value,
+        {{ round_double('score_mde') }} as score_mde,
         cast(like_count as {{ dbt.type_int() }}) as like_count,
         cast(dislike_count as {{ dbt.type_int() }}) as dislike_count,
         cast(feedback_count as {{ dbt.type_int() }}) as feedback_count,
@@ -393,6 +397,7 @@ final as (
             as like_ratio_change_ci_high_pp,
         cast(like_ratio_change_p_value as {{ type_double() }}) as like_ratio_change_p_value,
         cast(like_ratio_change_q_value as {{ type_double() }}) as like_ratio_change_q_value,
+        {{ round_double('100 * like_ratio_mde') }} as like_ratio_mde_pp,
         -- Significant at var('alpha'): the service's one test by its p-value, a segment after
         -- the Benjamini–Hochberg correction over the week's segments (the step-up decision).
         coalesce(

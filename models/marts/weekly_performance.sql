@@ -52,8 +52,10 @@ final as (
         weeks_compared.like_ratio_ci_high,
         weeks_compared.score_change_p_value,
         weeks_compared.score_change_significant,
+        weeks_compared.score_mde,
         weeks_compared.like_ratio_change_p_value,
         weeks_compared.like_ratio_change_significant,
+        weeks_compared.like_ratio_mde_pp,
         weeks_compared.is_low_volume
     from weeks_compared
     left join weekly_quarantine

@@ -21,6 +21,7 @@ with segment_rows as (
         score_change_p_value,
         score_change_q_value,
         score_change_significant,
+        score_mde,
         like_count,
         feedback_count,
         like_ratio,
@@ -34,6 +35,7 @@ with segment_rows as (
         like_ratio_change_p_value,
         like_ratio_change_q_value,
         like_ratio_change_significant,
+        like_ratio_mde_pp,
         is_low_volume
     from {{ ref('int_weeks_compared') }}
     where segment_type != 'service'

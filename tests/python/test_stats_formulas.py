@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 from collections import defaultdict
 from pathlib import Path
 
@@ -29,6 +30,30 @@ WELCH = (
     ((3, 6.0, 1.0), (40, 7.5, 0.3)),
     ((2, 5.0, 1.4142135623730951), (2, 9.0, 0.7071067811865476)),
     ((30, 7.0, 0.0), (30, 7.4, 1.1)),
+)
+# Changes that are not tested: no spread in either week, a single value; all likes, no reactions.
+UNTESTED_WELCH = (((5, 7.0, 0.0), (8, 6.0, 0.0)), ((1, 7.0, 0.0), (9, 6.0, 1.0)))
+UNTESTED_PROPORTIONS = (((10, 10), (5, 5)), ((0, 0), (3, 9)))
+# Probabilities for the normal quantile: both tails, the three branches of AS241 and their edges.
+QUANTILE_P = (
+    1e-300,
+    1e-12,
+    1e-6,
+    0.001,
+    0.01,
+    0.025,
+    0.05,
+    0.0749,
+    0.075,
+    0.2,
+    0.5,
+    0.8,
+    0.9,
+    0.925,
+    0.9251,
+    0.975,
+    0.999,
+    1 - 1e-9,
 )
 PROPORTIONS = (
     ((45, 60), (30, 60)),
@@ -78,6 +103,18 @@ GRIDS: dict[str, tuple[list[tuple], str, str]] = {
     "two_proportion": (
         [(*a, *b) for a, b in PROPORTIONS],
         "{{ normal_two_sided_p_value(two_proportion_z('a', 'b', 'c', 'd')) }}",
+        "null",
+    ),
+    "normal_quantile": ([(p,) for p in QUANTILE_P], "{{ normal_quantile('a') }}", "null"),
+    # At the default var('alpha') 0.05 and var('power') 0.8.
+    "mean_mde": (
+        [(*a, *b) for a, b in (*WELCH, *UNTESTED_WELCH)],
+        "{{ mean_detectable_change('c', 'a', 'f', 'd') }}",
+        "null",
+    ),
+    "proportion_mde": (
+        [(*a, *b) for a, b in (*PROPORTIONS, *UNTESTED_PROPORTIONS)],
+        "{{ proportion_detectable_change('a', 'b', 'c', 'd') }}",
         "null",
     ),
 }
@@ -224,3 +261,65 @@ def test_two_proportion_test_matches_scipy(evaluated, this_week, last_week) -> N
     table = [[k1, n1 - k1], [k2, n2 - k2]]
     expected = stats.chi2_contingency(table, correction=False).pvalue
     assert p == pytest.approx(expected, abs=2e-7)  # twice the normal CDF error bound
+
+
+def test_normal_quantile_matches_scipy(evaluated) -> None:
+    for p in QUANTILE_P:
+        got = value(evaluated, "normal_quantile", p)[0]
+        assert got == pytest.approx(stats.norm.ppf(p), rel=1e-13, abs=1e-13), p
+
+
+def test_normal_quantile_is_null_outside_0_to_1(make_warehouse) -> None:
+    warehouse = make_warehouse("duckdb")
+    result = warehouse.dbt(
+        "show",
+        "--inline",
+        "select {{ normal_quantile(0) }} as at_0, {{ normal_quantile(1) }} as at_1, "
+        "{{ normal_quantile(-0.5) }} as below, {{ normal_quantile(0.8) }} as power_80",
+        "--output",
+        "json",
+        "--quiet",
+    )
+    (row,) = json.loads(result.stdout[result.stdout.index("{") :])["show"]
+    assert row["at_0"] is None and row["at_1"] is None and row["below"] is None
+    assert row["power_80"] == pytest.approx(stats.norm.ppf(0.8), rel=1e-14)
+
+
+DETECTABLE_FACTOR = stats.norm.ppf(1 - 0.05 / 2) + stats.norm.ppf(0.8)
+
+
+def test_mean_detectable_change_matches_the_formula(evaluated) -> None:
+    for (n1, m1, s1), (n2, m2, s2) in WELCH:
+        got = value(evaluated, "mean_mde", n1, m1, s1, n2, m2, s2)[0]
+        expected = DETECTABLE_FACTOR * math.sqrt(s1 * s1 / n1 + s2 * s2 / n2)
+        assert got == pytest.approx(expected, rel=1e-12), (n1, n2)
+    # Untested changes have no detectable change: no spread at all, or a single value.
+    assert value(evaluated, "mean_mde", 5, 7.0, 0.0, 8, 6.0, 0.0)[0] is None
+    assert value(evaluated, "mean_mde", 1, 7.0, 0.0, 9, 6.0, 1.0)[0] is None
+
+
+def test_proportion_detectable_change_matches_the_formula(evaluated) -> None:
+    for (k1, n1), (k2, n2) in PROPORTIONS:
+        got = value(evaluated, "proportion_mde", k1, n1, k2, n2)[0]
+        pooled = (k1 + k2) / (n1 + n2)
+        expected = DETECTABLE_FACTOR * math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
+        assert got == pytest.approx(expected, rel=1e-12), (k1, n1, k2, n2)
+    assert value(evaluated, "proportion_mde", 10, 10, 5, 5)[0] is None  # every reaction a like
+    assert value(evaluated, "proportion_mde", 0, 0, 3, 9)[0] is None  # no reactions this week
+
+
+@pytest.mark.parametrize(("alpha", "power"), [(0.05, 0.8), (0.01, 0.9), (0.05, 0.99)])
+def test_detectable_change_factor_matches_scipy(make_warehouse, alpha, power) -> None:
+    # A constant computed at compile time for powers up to 0.925, SQL arithmetic beyond.
+    warehouse = make_warehouse("duckdb", alpha=alpha, power=power)
+    result = warehouse.dbt(
+        "show",
+        "--inline",
+        "select {{ detectable_change_factor() }} as factor",
+        "--output",
+        "json",
+        "--quiet",
+    )
+    (row,) = json.loads(result.stdout[result.stdout.index("{") :])["show"]
+    expected = stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(power)
+    assert row["factor"] == pytest.approx(expected, rel=1e-14)

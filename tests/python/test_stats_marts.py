@@ -93,6 +93,64 @@ def demo_stddev(rows: list[dict], row: dict) -> float:
     return previous["stddev_score"]
 
 
+# z(1 - alpha/2) + z(power) at the defaults alpha 0.05 and power 0.8.
+DETECTABLE_FACTOR = stats.norm.ppf(1 - ALPHA / 2) + stats.norm.ppf(0.8)
+
+
+def expected_mde(n, sd, prev_n, prev_sd, likes, reactions, prev_likes, prev_reactions):
+    """The minimum detectable changes by the issue's formulas, from scipy's normal quantiles."""
+    score = None
+    if n >= 2 and prev_n >= 2 and sd is not None and prev_sd is not None:
+        score = DETECTABLE_FACTOR * math.sqrt(sd * sd / n + prev_sd * prev_sd / prev_n)
+    like_ratio = None
+    if reactions and prev_reactions:
+        pooled = (likes + prev_likes) / (reactions + prev_reactions)
+        variance = pooled * (1 - pooled) * (1 / reactions + 1 / prev_reactions)
+        like_ratio = 100 * DETECTABLE_FACTOR * math.sqrt(variance) if variance > 0 else None
+    return score, like_ratio
+
+
+def test_detectable_changes_match_the_formulas(demo_warehouse) -> None:
+    weeks = demo_warehouse.mart("weekly_performance", "week_start")
+    assert weeks[0]["score_mde"] is None and weeks[0]["like_ratio_mde_pp"] is None
+    for week, last in zip(weeks[1:], weeks[:-1], strict=True):
+        score, like_ratio = expected_mde(
+            week["eval_count"],
+            week["stddev_score"],
+            last["eval_count"],
+            last["stddev_score"],
+            week["like_count"],
+            week["feedback_count"],
+            last["like_count"],
+            last["feedback_count"],
+        )
+        assert week["score_mde"] == pytest.approx(score, abs=1e-6)
+        assert week["like_ratio_mde_pp"] == pytest.approx(like_ratio, abs=1e-6)
+    # Segments: the same formulas on each segment's weeks.
+    rows = demo_warehouse.mart("weekly_segment_performance", "week_start")
+    checked = 0
+    for row in rows:
+        if row["prev_eval_count"] < 2 or row["eval_count"] < 2:
+            assert row["score_mde"] is None
+            continue
+        prev_reactions = row["prev_feedback_count"]
+        prev_likes = round(row["prev_like_ratio"] * prev_reactions) if prev_reactions else 0
+        score, like_ratio = expected_mde(
+            row["eval_count"],
+            row["stddev_score"],
+            row["prev_eval_count"],
+            demo_stddev(rows, row),
+            row["like_count"],
+            row["feedback_count"],
+            prev_likes,
+            prev_reactions,
+        )
+        assert row["score_mde"] == pytest.approx(score, abs=1e-6)
+        assert row["like_ratio_mde_pp"] == pytest.approx(like_ratio, abs=1e-6)
+        checked += row["like_ratio_mde_pp"] is not None
+    assert checked >= 8
+
+
 def quality_regression_status(build_output: str) -> str:
     (line,) = [
         line
