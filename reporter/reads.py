@@ -110,6 +110,60 @@ def read_agreement(config: WarehouseConfig, week_start: dt.date) -> JudgeAgreeme
     return rows[0] if rows else None
 
 
+@dataclass(frozen=True)
+class AgreementWeek:
+    """One row of `judge_agreement_weekly`, for the dashboard's judge-vs-human view."""
+
+    week_start: dt.date
+    week_label: str
+    segment_type: str
+    segment_value: str
+    pair_count: int
+    judge_bias: float | None
+    judge_bias_ci_low: float | None
+    judge_bias_ci_high: float | None
+    agreement_limit_low: float | None
+    agreement_limit_high: float | None
+    quadratic_weighted_kappa: float | None
+    krippendorff_alpha: float | None
+    spearman_rho: float | None
+    judge_bias_change_significant: bool
+    is_low_volume: bool
+
+
+@dataclass(frozen=True)
+class VersionWeek:
+    """One row of `model_version_comparison`, for the dashboard's model-version table."""
+
+    week_start: dt.date
+    week_label: str
+    model_version: str
+    baseline_version: str
+    eval_count: int
+    avg_score: float | None
+    score_diff: float | None
+    score_diff_ci_low: float | None
+    score_diff_ci_high: float | None
+    score_diff_q_value: float | None
+    score_diff_significant: bool
+    feedback_count: int
+    like_ratio: float | None
+    like_ratio_diff_pp: float | None
+    like_ratio_diff_ci_low_pp: float | None
+    like_ratio_diff_ci_high_pp: float | None
+    like_ratio_diff_significant: bool
+    is_low_volume: bool
+
+
+def read_rows(config: WarehouseConfig, mart: str, kind: type, order_by: str) -> list:
+    """Every row of a mart, as `kind` (a dataclass named after the columns it reads)."""
+    columns = [field.name for field in fields(kind)]
+    rows = fetch_all(
+        config, f"select {', '.join(columns)} from {config.relation(mart)} order by {order_by}"
+    )
+    return [kind(**{column: _typed(column, row[column]) for column in columns}) for row in rows]
+
+
 SEGMENT_COLUMNS = tuple(field.name for field in fields(SegmentFigures))
 
 
