@@ -477,21 +477,6 @@
     )
 {%- endmacro %}
 
-
-{#-
-    Pearson's correlation from the count and the sums of x, y, x², y² and xy (over ranks:
-    Spearman's). NULL below 2 values or when either side has no spread.
--#}
-{% macro correlation_from_sums(value_count, x_sum, y_sum, x_sq_sum, y_sq_sum, xy_sum) -%}
-    {%- set xx = "(" ~ value_count ~ " * " ~ x_sq_sum ~ " - " ~ x_sum ~ " * " ~ x_sum ~ ")" -%}
-    {%- set yy = "(" ~ value_count ~ " * " ~ y_sq_sum ~ " - " ~ y_sum ~ " * " ~ y_sum ~ ")" -%}
-    case
-        when {{ value_count }} > 1 and {{ xx }} > 0 and {{ yy }} > 0
-            then ({{ value_count }} * {{ xy_sum }} - {{ x_sum }} * {{ y_sum }}) / sqrt({{ xx }} * {{ yy }})
-    end
-{%- endmacro %}
-
-
 {#-
     The t statistic of a correlation r over value_count pairs, r · sqrt((n - 2) / (1 - r²)),
     with n - 2 degrees of freedom (feed t_two_sided_p_value): the test of scipy's pearsonr

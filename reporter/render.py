@@ -501,7 +501,7 @@ def _version_line(difference: VersionDifference, report: Report, lang: str) -> s
         metric, fmt = "", "{:+.2f}"
     else:
         metric, fmt = f"{word('like_ratio_metric', lang)} ", "{:+.1f}" + word("pp", lang)
-    return word("version_line", lang).format(
+    return "• " + word("version_line", lang).format(
         version=escape(difference.model_version),
         baseline=escape(difference.baseline_version),
         metric=metric,
