@@ -162,6 +162,7 @@ def weekly_score_chart(weekly: pd.DataFrame, selected: WeekFigures) -> alt.Layer
         alt.Tooltip("avg_score:Q", title="Average score", format=".2f"),
         alt.Tooltip("eval_count:Q", title="Evaluations (n)", format=","),
         alt.Tooltip("score_change_pct:Q", title="Change vs last week %", format="+.1f"),
+        alt.Tooltip("score_mde:Q", title="Could detect ± (points)", format=".2f"),
         alt.Tooltip("volume:N", title="Volume"),
         alt.Tooltip("period:N", title="Week"),
     ]
@@ -322,6 +323,7 @@ def like_ratio_layers(weekly: pd.DataFrame) -> list[alt.Chart]:
                 WEEK_TOOLTIP,
                 alt.Tooltip("like_ratio:Q", title="Like ratio", format=".1%"),
                 alt.Tooltip("like_ratio_change_pp:Q", title="Change (pp)", format="+.1f"),
+                alt.Tooltip("like_ratio_mde_pp:Q", title="Could detect ± (pp)", format=".1f"),
                 alt.Tooltip("feedback_count:Q", title="Reactions (n)", format=","),
             ],
         )
@@ -494,3 +496,31 @@ def daily_feedback_chart(feedback: list[DayFeedback], threshold: int) -> alt.Lay
         ],
         threshold,
     )
+
+
+def judge_bias_chart(agreement: pd.DataFrame) -> alt.LayerChart:
+    """The LLM judge's bias against humans per week (judge − human, score points): its
+    interval as a band, the Bland–Altman limits of agreement as dashed lines, and zero."""
+    x = alt.X("yearmonthdate(week_start):T", title="Week (Monday)")
+    y = alt.Y("judge_bias:Q", title="Judge − human (points)")
+    tooltip = [
+        alt.Tooltip("week_label:N", title="Week"),
+        alt.Tooltip("pair_count:Q", title="Matched responses (n)", format=","),
+        alt.Tooltip("judge_bias:Q", title="Bias", format="+.2f"),
+        alt.Tooltip("judge_bias_ci_low:Q", title="CI low", format="+.2f"),
+        alt.Tooltip("judge_bias_ci_high:Q", title="CI high", format="+.2f"),
+        alt.Tooltip("quadratic_weighted_kappa:Q", title="Weighted κ", format=".2f"),
+        alt.Tooltip("krippendorff_alpha:Q", title="Krippendorff's α", format=".2f"),
+        alt.Tooltip("spearman_rho:Q", title="Spearman's ρ", format=".2f"),
+    ]
+    base = alt.Chart(agreement)
+    band = base.mark_area(opacity=0.2, color="#9467bd").encode(
+        x=x, y="judge_bias_ci_low:Q", y2="judge_bias_ci_high:Q"
+    )
+    limits = [
+        base.mark_line(strokeDash=[4, 4], color="#8c8c8c").encode(x=x, y=f"{column}:Q")
+        for column in ("agreement_limit_low", "agreement_limit_high")
+    ]
+    line = base.mark_line(point=True, color="#9467bd").encode(x=x, y=y, tooltip=tooltip)
+    zero = alt.Chart(pd.DataFrame({"zero": [0.0]})).mark_rule(color="black").encode(y="zero:Q")
+    return alt.layer(band, *limits, zero, line)

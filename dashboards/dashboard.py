@@ -32,6 +32,7 @@ from dashboards.charts import (
     daily_feedback_chart,
     daily_score_chart,
     dimensions_chart,
+    judge_bias_chart,
     quality_bars_chart,
     segment_chart,
     segment_table,
@@ -61,6 +62,7 @@ TABS = (
     "Quality dimensions",
     "By model and evaluator",
     "Data quality",
+    "Judge vs human",
 )
 
 
@@ -87,6 +89,16 @@ def load_segment_weeks(config: WarehouseConfig) -> list[reads.SegmentWeek]:
 @st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
 def load_quality(config: WarehouseConfig) -> list[reads.QualityCount]:
     return reads.read_data_quality_daily(config)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def load_versions(config: WarehouseConfig) -> list[reads.VersionWeek]:
+    return reads.read_rows(config, "model_version_comparison", reads.VersionWeek, "week_start")
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def load_agreement(config: WarehouseConfig) -> list[reads.AgreementWeek]:
+    return reads.read_rows(config, "judge_agreement_weekly", reads.AgreementWeek, "week_start")
 
 
 def min_n() -> int:
@@ -296,6 +308,62 @@ def segments_tab(week: WeekFigures, segments: list[reads.SegmentWeek]) -> None:
     st.dataframe(segment_week_table(this_week, label), hide_index=True)
 
 
+def version_table(rows: list[reads.VersionWeek], week: WeekFigures) -> pd.DataFrame:
+    """The week's model versions against its baseline version (model_version_comparison)."""
+    ci = f"{week.confidence_level:.0%}"
+    return pd.DataFrame(
+        {
+            "Model": [r.model_version for r in rows],
+            "Baseline": [r.baseline_version for r in rows],
+            "Evaluations (n)": [r.eval_count for r in rows],
+            "Score diff": [_shown(r.score_diff, "{:+.2f}") for r in rows],
+            f"Score diff {ci} CI": [
+                f"{_shown(r.score_diff_ci_low, '{:+.2f}')} to "
+                f"{_shown(r.score_diff_ci_high, '{:+.2f}')}"
+                for r in rows
+            ],
+            "Score significant": [r.score_diff_significant for r in rows],
+            "Like ratio diff (pp)": [_shown(r.like_ratio_diff_pp, "{:+.1f}") for r in rows],
+            "Like ratio significant": [r.like_ratio_diff_significant for r in rows],
+            "Low volume": [r.is_low_volume for r in rows],
+        }
+    )
+
+
+def versions_section(week: WeekFigures, versions: list[reads.VersionWeek]) -> None:
+    st.subheader(f"Model versions against the baseline in {week.week_label}")
+    this_week = [row for row in versions if row.week_label == week.week_label]
+    if not this_week:
+        st.info(f"No model version has evaluations in {week.week_label}.")
+        return
+    st.dataframe(version_table(this_week, week), hide_index=True)
+    st.caption(
+        "The same week's traffic, so no week-over-week confound: Welch (score) and Newcombe "
+        "(like ratio) intervals, significance after Benjamini–Hochberg across the week's versions."
+    )
+
+
+def judge_tab(week: WeekFigures, agreement: list[reads.AgreementWeek]) -> None:
+    st.subheader("LLM judge vs humans: the judge's bias per week")
+    service = [row for row in agreement if row.segment_type == "service"]
+    if not service:
+        st.info(
+            "No response has both a human and an LLM-judge evaluation yet, so there is no "
+            "agreement to show (judge_agreement_weekly is empty)."
+        )
+        return
+    frame = pd.DataFrame([asdict(row) for row in service])
+    frame["week_start"] = pd.to_datetime(frame["week_start"])
+    chart(judge_bias_chart(frame), "judge_bias")
+    st.caption(
+        "Band: the bias's interval. Dashed: the limits of agreement (Bland–Altman), where 95% "
+        "of single differences fall. Hover for the weighted κ, Krippendorff's α and Spearman's ρ."
+    )
+    rows = [row for row in agreement if row.week_label == week.week_label]
+    if rows:
+        st.dataframe(pd.DataFrame([asdict(row) for row in rows]), hide_index=True)
+
+
 def data_quality_tab(
     week: WeekFigures, quality: list[reads.QualityCount], undated: list[reads.QualityCount]
 ) -> None:
@@ -440,12 +508,15 @@ def main() -> None:
             week,
             [row for row in load_segment_weeks(config) if dates[0] <= row.week_start <= dates[1]],
         )
+        versions_section(week, load_versions(config))
     with tabs[4]:
         data_quality_tab(
             week,
             [row for row in quality if in_range(row.quality_date, dates)],
             [row for row in quality if row.quality_date is None],
         )
+    with tabs[5]:
+        judge_tab(week, load_agreement(config))
     slack_section(config, week)
 
 

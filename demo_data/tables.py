@@ -225,6 +225,37 @@ def _evaluation_rows(r: Raw) -> str:
             from evaluated"""
 
 
+# The LLM judge scores the responses it shares with a human this much higher on average:
+# the finding the demo's judge_agreement_weekly shows (a bias of about +0.3).
+JUDGE_BIAS = 0.3
+
+
+def _second_opinions(r: Raw) -> str:
+    """A second evaluation by the other rater for about a fifth of the evaluated responses,
+    so that judge_agreement_weekly has matched pairs: the judge scores JUDGE_BIAS higher
+    than a human, each with noise of its own."""
+    d = r.d
+    delay = f"120 + floor({r.unit(24)} * 7200)"
+    first_is_judge = f"{r.unit(21)} < 0.8"
+    bias = f"case when {first_is_judge} then -{JUDGE_BIAS} else {JUDGE_BIAS} end"
+    score = _clip(f"quality + {bias} + 0.6 * {r.normal(25)}")
+    return f"""
+            select
+                'e' || {d.to_text("i")} || 'p' as evaluation_id,
+                'c' || {d.to_text("conversation_number")} as conversation_id,
+                'm' || {d.to_text("i")} as message_id,
+                {d.add_seconds("created_at", delay)} as created_at,
+                cast({score} as {d.double}) as score,
+                cast(null as {d.double}) as accuracy,
+                cast(null as {d.double}) as consistency,
+                cast(null as {d.double}) as emotion_match,
+                case when {first_is_judge} then 'human' else 'llm_judge' end as evaluator,
+                model_version,
+                i
+            from evaluated
+            where {r.unit(23)} < 0.2"""
+
+
 def conversation_evaluation_table(r: Raw) -> str:
     return f"""
         create table {r.schema}.conversation_evaluation as
@@ -239,6 +270,7 @@ def conversation_evaluation_table(r: Raw) -> str:
             where {r.unit(13, "m.i")} < 0.85
         ),
         rows_out as ({_evaluation_rows(r)}
+            union all{_second_opinions(r)}
         )
         -- At-least-once delivery: about 2% of evaluations arrive twice.
         select

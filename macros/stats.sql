@@ -436,3 +436,72 @@
 {% macro postgres__statistics_session_settings() -%}
     set local jit = off
 {%- endmacro %}
+
+
+{#-
+    One bound ('low' or 'high') of Newcombe's hybrid score interval (his method 10) of the
+    difference ratio_1 - ratio_2, from each proportion's Wilson bounds (wilson_bound) taken
+    at the interval's level: the difference minus (low) or plus (high) the square root of
+    the two one-sided distances summed in quadrature. NULL when either ratio is NULL.
+-#}
+{% macro newcombe_bound(ratio_1, low_1, high_1, ratio_2, low_2, high_2, side) -%}
+    {%- if side == 'low' -%}
+        ({{ ratio_1 }} - {{ ratio_2 }} - sqrt(
+            ({{ ratio_1 }} - {{ low_1 }}) * ({{ ratio_1 }} - {{ low_1 }})
+            + ({{ high_2 }} - {{ ratio_2 }}) * ({{ high_2 }} - {{ ratio_2 }})
+        ))
+    {%- else -%}
+        ({{ ratio_1 }} - {{ ratio_2 }} + sqrt(
+            ({{ high_1 }} - {{ ratio_1 }}) * ({{ high_1 }} - {{ ratio_1 }})
+            + ({{ ratio_2 }} - {{ low_2 }}) * ({{ ratio_2 }} - {{ low_2 }})
+        ))
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#-
+    The Benjamini–Hochberg adjusted p-value (q-value) of a family of tests, a window
+    expression: q(k) = min over j >= k of p(j) · m / j, at most 1, where p_rank numbers the
+    family's p-values from the smallest (row_number(); ties get equal q-values either way)
+    and test_count is the family's size m. partition_by names the family's columns.
+    Equals scipy.stats.false_discovery_control(p, method='bh').
+-#}
+{% macro benjamini_hochberg_q_value(p_value, p_rank, test_count, partition_by) -%}
+    least(
+        1.0,
+        min({{ p_value }} * {{ test_count }} / {{ p_rank }}) over (
+            partition by {{ partition_by | join(', ') }}
+            order by {{ p_rank }} desc
+            rows between unbounded preceding and current row
+        )
+    )
+{%- endmacro %}
+
+{#-
+    The t statistic of a correlation r over value_count pairs, r · sqrt((n - 2) / (1 - r²)),
+    with n - 2 degrees of freedom (feed t_two_sided_p_value): the test of scipy's pearsonr
+    and pointbiserialr. NULL below 3 pairs, and at |r| = 1 (a perfect correlation).
+-#}
+{% macro correlation_t(r, value_count) -%}
+    case
+        when {{ value_count }} > 2 and {{ r }} * {{ r }} < 1
+            then {{ r }} * sqrt(({{ value_count }} - 2.0) / (1.0 - {{ r }} * {{ r }}))
+    end
+{%- endmacro %}
+
+
+{#-
+    var('baseline_model_version'), checked: the model version every version is compared
+    with in model_version_comparison, as a quoted SQL string; none when the var is empty
+    or null (each week then picks its own baseline; see that model).
+-#}
+{% macro baseline_model_version() -%}
+    {%- set version = var('baseline_model_version', '') -%}
+    {%- if version is none or version == '' -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- if version is not string -%}
+        {{ exceptions.raise_compiler_error("var('baseline_model_version') = " ~ version ~ " must be a model version name in quotes, or empty for the default baseline.") }}
+    {%- endif -%}
+    {{ return("'" ~ (version | trim | replace("'", "''")) ~ "'") }}
+{%- endmacro %}

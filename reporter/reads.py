@@ -6,7 +6,13 @@ import datetime as dt
 from dataclasses import dataclass, fields
 from typing import Any
 
-from reporter.report import QuarantineFigures, SegmentFigures, WeekFigures
+from reporter.report import (
+    JudgeAgreement,
+    QuarantineFigures,
+    SegmentFigures,
+    VersionFigures,
+    WeekFigures,
+)
 from reporter.warehouse import WarehouseConfig, as_date, fetch_all
 
 WEEK_COLUMNS = tuple(field.name for field in fields(WeekFigures))
@@ -20,14 +26,25 @@ _INT_COLUMNS = {
     "feedback_count",
     "prev_feedback_count",
     "quarantined_count",
+    "pair_count",
 }
 _BOOL_COLUMNS = {
     "is_complete_week",
     "score_change_significant",
     "like_ratio_change_significant",
     "is_low_volume",
+    "score_diff_significant",
+    "like_ratio_diff_significant",
+    "judge_bias_change_significant",
 }
-_TEXT_COLUMNS = {"week_label", "segment_type", "segment_value", "same_rows_as_model_version"}
+_TEXT_COLUMNS = {
+    "week_label",
+    "segment_type",
+    "segment_value",
+    "same_rows_as_model_version",
+    "model_version",
+    "baseline_version",
+}
 _DATE_COLUMNS = {"week_start", "week_end"}
 
 
@@ -58,6 +75,93 @@ def read_weekly_performance(config: WarehouseConfig) -> list[WeekFigures]:
         f"select {columns} from {config.relation('weekly_performance')} order by week_start",
     )
     return [week_from_row(row) for row in rows]
+
+
+def _rows_of_week(
+    config: WarehouseConfig, mart: str, kind: type, week_start: dt.date, where: str, order_by: str
+) -> list:
+    """The rows of one week of a mart, as `kind` (a dataclass named after its columns)."""
+    columns = [field.name for field in fields(kind)]
+    rows = fetch_all(
+        config,
+        f"select {', '.join(columns)} from {config.relation(mart)} "
+        f"where week_start = cast('{week_start.isoformat()}' as date){where} order by {order_by}",
+    )
+    return [kind(**{column: _typed(column, row[column]) for column in columns}) for row in rows]
+
+
+def read_versions(config: WarehouseConfig, week_start: dt.date) -> list[VersionFigures]:
+    """The rows of model_version_comparison for one week."""
+    return _rows_of_week(
+        config, "model_version_comparison", VersionFigures, week_start, "", "model_version"
+    )
+
+
+def read_agreement(config: WarehouseConfig, week_start: dt.date) -> JudgeAgreement | None:
+    """The service row of judge_agreement_weekly for one week; None without matched pairs."""
+    rows = _rows_of_week(
+        config,
+        "judge_agreement_weekly",
+        JudgeAgreement,
+        week_start,
+        " and segment_type = 'service'",
+        "pair_count",
+    )
+    return rows[0] if rows else None
+
+
+@dataclass(frozen=True)
+class AgreementWeek:
+    """One row of `judge_agreement_weekly`, for the dashboard's judge-vs-human view."""
+
+    week_start: dt.date
+    week_label: str
+    segment_type: str
+    segment_value: str
+    pair_count: int
+    judge_bias: float | None
+    judge_bias_ci_low: float | None
+    judge_bias_ci_high: float | None
+    agreement_limit_low: float | None
+    agreement_limit_high: float | None
+    quadratic_weighted_kappa: float | None
+    krippendorff_alpha: float | None
+    spearman_rho: float | None
+    judge_bias_change_significant: bool
+    is_low_volume: bool
+
+
+@dataclass(frozen=True)
+class VersionWeek:
+    """One row of `model_version_comparison`, for the dashboard's model-version table."""
+
+    week_start: dt.date
+    week_label: str
+    model_version: str
+    baseline_version: str
+    eval_count: int
+    avg_score: float | None
+    score_diff: float | None
+    score_diff_ci_low: float | None
+    score_diff_ci_high: float | None
+    score_diff_q_value: float | None
+    score_diff_significant: bool
+    feedback_count: int
+    like_ratio: float | None
+    like_ratio_diff_pp: float | None
+    like_ratio_diff_ci_low_pp: float | None
+    like_ratio_diff_ci_high_pp: float | None
+    like_ratio_diff_significant: bool
+    is_low_volume: bool
+
+
+def read_rows(config: WarehouseConfig, mart: str, kind: type, order_by: str) -> list:
+    """Every row of a mart, as `kind` (a dataclass named after the columns it reads)."""
+    columns = [field.name for field in fields(kind)]
+    rows = fetch_all(
+        config, f"select {', '.join(columns)} from {config.relation(mart)} order by {order_by}"
+    )
+    return [kind(**{column: _typed(column, row[column]) for column in columns}) for row in rows]
 
 
 SEGMENT_COLUMNS = tuple(field.name for field in fields(SegmentFigures))

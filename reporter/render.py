@@ -34,7 +34,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from reporter.report import Mover, QuarantineFigures, Report, Trend
+from reporter.report import Mover, QuarantineFigures, Report, Trend, VersionDifference
 
 LANGUAGES = ("ko", "en")
 
@@ -89,6 +89,25 @@ WORDING: dict[str, dict[str, str]] = {
     "regressed": {"ko": "📉 하락", "en": "📉 regression"},
     "unchanged": {"ko": "변화 없음", "en": "no change"},
     "not_significant": {"ko": "유의하지 않음", "en": "not significant"},
+    "could_detect": {"ko": "±{mde}부터 감지 가능", "en": "could detect ±{mde}"},
+    "points": {"ko": "점", "en": " points"},
+    "agreement": {"ko": "LLM 심사 vs 사람", "en": "LLM judge vs humans"},
+    "agreement_value": {
+        "ko": "편향 {bias} ({ci} {low} ~ {high}), 가중 카파 {kappa}, {n}쌍",
+        "en": "bias {bias} ({ci} {low} to {high}), weighted κ {kappa}, {n} pairs",
+    },
+    "judge_drift": {
+        "ko": "⚠️ 지난주보다 편향이 유의하게 변함",
+        "en": "⚠️ bias changed significantly",
+    },
+    "versions_title": {
+        "ko": "🆚 모델 버전 비교 (같은 주의 트래픽)",
+        "en": "🆚 Model versions (the same week's traffic)",
+    },
+    "version_line": {
+        "ko": "{version} vs {baseline}: {metric}{diff} ({ci} {low} ~ {high})",
+        "en": "{version} vs {baseline}: {metric}{diff} ({ci} {low} to {high})",
+    },
     "ci": {"ko": "{level}% 신뢰구간", "en": "{level}% CI"},
     "regression_lead": {"ko": "⚠️ 유의한 하락: {what}", "en": "⚠️ Significant regression: {what}"},
     "score_drop": {
@@ -280,7 +299,16 @@ def _change(report: Report, lang: str) -> str:
         Trend.NOT_SIGNIFICANT: "not_significant",
         Trend.LOW_VOLUME: "low_volume_change",
     }[trend]
-    return f"{shown} ({word(verdict, lang)})"
+    text = word(verdict, lang)
+    if trend is Trend.NOT_SIGNIFICANT and report.week.score_mde is not None:
+        text += ", " + _could_detect(f"{report.week.score_mde:.2f}{word('points', lang)}", lang)
+    return f"{shown} ({text})"
+
+
+def _could_detect(mde: str, lang: str) -> str:
+    """What "not significant" means with this sample: the smallest change it could detect
+    (the mart's MDE at var('alpha') and var('power'))."""
+    return word("could_detect", lang).format(mde=mde)
 
 
 def _ci_label(report: Report, lang: str) -> str:
@@ -318,6 +346,8 @@ def _like_ratio(report: Report, lang: str) -> str:
         )
     else:
         verdict = word("not_significant", lang)
+        if week.like_ratio_mde_pp is not None:
+            verdict += ", " + _could_detect(f"{week.like_ratio_mde_pp:.1f}{word('pp', lang)}", lang)
     return f"{ratio}, {change} ({verdict})"
 
 
@@ -434,7 +464,60 @@ def _facts(report: Report, lang: str) -> Facts:
                 _quarantined(week.quarantined_count, report.quarantine, lang),
             ),
         )
+        + tuple(fact for fact in (_agreement(report, lang),) if fact is not None)
     )
+
+
+def _agreement(report: Report, lang: str) -> Fact | None:
+    """The judge-vs-human line: the judge's bias with its interval, the weighted kappa, the
+    number of matched responses; None in a week without matched pairs."""
+    agreement = report.agreement
+    if agreement is None or agreement.judge_bias is None:
+        return None
+    ci = _ci_label(report, lang)
+
+    def signed(value: float | None) -> str:
+        return word("no_baseline", lang) if value is None else f"{value:+.2f}"
+
+    kappa = agreement.quadratic_weighted_kappa
+    value = word("agreement_value", lang).format(
+        bias=signed(agreement.judge_bias),
+        ci=ci,
+        low=signed(agreement.judge_bias_ci_low),
+        high=signed(agreement.judge_bias_ci_high),
+        kappa=word("no_baseline", lang) if kappa is None else f"{kappa:.2f}",
+        n=f"{agreement.pair_count:,}",
+    )
+    if agreement.is_low_volume:
+        value += f" ({word('low_volume_change', lang)})"
+    elif agreement.judge_bias_change_significant:
+        value += f" {word('judge_drift', lang)}"
+    return Fact(word("agreement", lang), value)
+
+
+def _version_line(difference: VersionDifference, report: Report, lang: str) -> str:
+    """chat-v2.0 vs chat-v1.1: +0.40 (95% CI +0.21 to +0.59)."""
+    if difference.metric == "score":
+        metric, fmt = "", "{:+.2f}"
+    else:
+        metric, fmt = f"{word('like_ratio_metric', lang)} ", "{:+.1f}" + word("pp", lang)
+    return "• " + word("version_line", lang).format(
+        version=escape(difference.model_version),
+        baseline=escape(difference.baseline_version),
+        metric=metric,
+        diff=fmt.format(difference.difference),
+        ci=_ci_label(report, lang),
+        low=fmt.format(difference.ci_low),
+        high=fmt.format(difference.ci_high),
+    )
+
+
+def _versions(report: Report, lang: str) -> Section | None:
+    """The model versions that differ significantly from the week's baseline version."""
+    if not report.versions:
+        return None
+    lines = tuple(_version_line(difference, report, lang) for difference in report.versions)
+    return Section(lines, title=word("versions_title", lang))
 
 
 def _low_volume_note(report: Report, lang: str) -> str:
@@ -503,6 +586,9 @@ def compose(
     parts += [Header(_title(report, lang), _week_line(report, lang)), _facts(report, lang)]
     if report.is_low_volume:
         parts.append(Section((_low_volume_note(report, lang),)))
+    versions = _versions(report, lang)
+    if versions is not None:
+        parts.append(versions)
     movers = compose_movers(report, lang)
     if movers is not None:
         parts += [Context(word("movers_in_thread", lang))] if threaded else movers.parts

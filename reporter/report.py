@@ -55,6 +55,9 @@ class WeekFigures:
     like_ratio_change_p_value: float | None = None
     like_ratio_change_significant: bool = False
     is_low_volume: bool = False
+    # The smallest change this week's and last week's samples could detect (issue 15).
+    score_mde: float | None = None
+    like_ratio_mde_pp: float | None = None
 
 
 @dataclass(frozen=True)
@@ -175,6 +178,83 @@ def select_movers(segments: list[SegmentFigures], limit: int = MAX_MOVERS) -> tu
 
 
 @dataclass(frozen=True)
+class VersionFigures:
+    """One row of `model_version_comparison`: a model version against the week's baseline
+    version, on the same week's traffic (see models/marts/model_version_comparison.yml)."""
+
+    model_version: str
+    baseline_version: str
+    score_diff: float | None
+    score_diff_ci_low: float | None
+    score_diff_ci_high: float | None
+    score_diff_significant: bool
+    like_ratio_diff_pp: float | None
+    like_ratio_diff_ci_low_pp: float | None
+    like_ratio_diff_ci_high_pp: float | None
+    like_ratio_diff_significant: bool
+    is_low_volume: bool
+
+
+@dataclass(frozen=True)
+class VersionDifference:
+    """A model version that differs significantly from the baseline version of the week."""
+
+    model_version: str
+    baseline_version: str
+    metric: str  # "score" (points) or "like_ratio" (percentage points)
+    difference: float
+    ci_low: float
+    ci_high: float
+
+
+def version_differences(versions: list[VersionFigures]) -> tuple[VersionDifference, ...]:
+    """The significant differences the mart found (Benjamini–Hochberg over the week's
+    versions), score before like ratio; none for a low-volume comparison."""
+    found = []
+    for row in versions:
+        if row.is_low_volume or row.model_version == row.baseline_version:
+            continue
+        for metric, significant, diff, low, high in (
+            (
+                "score",
+                row.score_diff_significant,
+                row.score_diff,
+                row.score_diff_ci_low,
+                row.score_diff_ci_high,
+            ),
+            (
+                "like_ratio",
+                row.like_ratio_diff_significant,
+                row.like_ratio_diff_pp,
+                row.like_ratio_diff_ci_low_pp,
+                row.like_ratio_diff_ci_high_pp,
+            ),
+        ):
+            if significant and None not in (diff, low, high):
+                found.append(
+                    VersionDifference(
+                        row.model_version, row.baseline_version, metric, diff, low, high
+                    )
+                )
+    found.sort(key=lambda d: (d.metric != "score", d.model_version))
+    return tuple(found)
+
+
+@dataclass(frozen=True)
+class JudgeAgreement:
+    """The service row of `judge_agreement_weekly` for the report's week: how the LLM judge's
+    scores agree with human scores of the same responses."""
+
+    pair_count: int
+    judge_bias: float | None
+    judge_bias_ci_low: float | None
+    judge_bias_ci_high: float | None
+    quadratic_weighted_kappa: float | None
+    judge_bias_change_significant: bool
+    is_low_volume: bool
+
+
+@dataclass(frozen=True)
 class QuarantineFigures:
     """A week's quarantined rows against the raw rows that arrived (reads.read_quarantine)."""
 
@@ -217,6 +297,8 @@ class Report:
     min_n: int = 30  # var('min_n') the marts were built with: shown, never compared here
     movers: tuple[Mover, ...] = ()
     quarantine: QuarantineFigures | None = None
+    versions: tuple[VersionDifference, ...] = ()
+    agreement: JudgeAgreement | None = None  # None: no matched pair in the week
 
     @property
     def is_low_volume(self) -> bool:

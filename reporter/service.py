@@ -16,7 +16,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from reporter import ledger
 from reporter.errors import DeliveryError, OutcomeUnknown, UserError
-from reporter.reads import read_quarantine, read_segments, read_weekly_performance
+from reporter.reads import (
+    read_agreement,
+    read_quarantine,
+    read_segments,
+    read_versions,
+    read_weekly_performance,
+)
 from reporter.redact import one_line
 from reporter.render import (
     LANGUAGES,
@@ -25,7 +31,13 @@ from reporter.render import (
     render_pipeline_failure,
     slack_mention,
 )
-from reporter.report import Report, previous_week, select_movers, select_week
+from reporter.report import (
+    Report,
+    previous_week,
+    select_movers,
+    select_week,
+    version_differences,
+)
 from reporter.settings import min_n
 from reporter.slack import (
     Destination,
@@ -121,6 +133,8 @@ def build_report(
         min_n=min_n(request.dbt_vars),
         movers=movers,
         quarantine=read_quarantine(config, week),
+        versions=version_differences(read_versions(config, week.week_start)),
+        agreement=read_agreement(config, week.week_start),
     )
 
 

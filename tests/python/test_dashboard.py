@@ -85,6 +85,7 @@ def test_ai_performance_tab_charts_the_marts_weekly_and_daily_scores(open_app, d
         "Quality dimensions",
         "By model and evaluator",
         "Data quality",
+        "Judge vs human",
     ]
     weekly_chart, daily_chart = charts(app, 0)
 
@@ -505,3 +506,37 @@ def test_the_segment_tab_charts_each_model_version_and_evaluator(open_app, demo_
     assert set(evaluator_data["segment_value"]) == {
         s["segment_value"] for s in segments if s["segment_type"] == "evaluator"
     }
+
+
+def test_the_model_versions_of_the_week_are_compared_with_its_baseline(open_app, demo_duckdb):
+    app = open_app(demo_duckdb)
+    week = latest_complete(weeks_of(demo_duckdb))["week_label"]
+    versions = [
+        row
+        for row in demo_duckdb.mart("model_version_comparison", "model_version")
+        if row["week_label"] == week
+    ]
+    assert versions, "the demo has more than one model version in its last complete week"
+    table = app.tabs[3].dataframe[1].value
+    assert list(table["Model"]) == [row["model_version"] for row in versions]
+    assert list(table["Baseline"]) == [row["baseline_version"] for row in versions]
+    assert list(table["Score significant"]) == [row["score_diff_significant"] for row in versions]
+
+
+def test_the_judge_tab_charts_the_judges_bias_per_week(open_app, demo_duckdb):
+    app = open_app(demo_duckdb)
+    service = [
+        row
+        for row in demo_duckdb.mart("judge_agreement_weekly", "week_start")
+        if row["segment_type"] == "service"
+    ]
+    assert service, "the demo has responses rated by a human and the judge"
+    lines = [
+        (layer, data)
+        for layer, data in layers(charts(app, 5)[0])
+        if layer["encoding"]["y"]["field"] == "judge_bias"
+    ]
+    [(_, data)] = lines
+    assert records(data, "week_label", "judge_bias", "pair_count") == [
+        (row["week_label"], row["judge_bias"], row["pair_count"]) for row in service
+    ]

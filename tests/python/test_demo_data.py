@@ -89,9 +89,10 @@ PINNED_SPEC = DemoSpec(
 )
 PINNED_ROWS = {
     "conversation_log": (383, "8a557fae3ead66dea53cb19aaefe44a14f1fdec3619fc423c5621b87d9b7f013"),
+    # 398 since the second rater of a fifth of the responses (judge_agreement_weekly's pairs).
     "conversation_evaluation": (
-        335,
-        "717b4de4370f20b677cb7a417c1b5e54bd72ec242a1e42127270713bf3e11723",
+        398,
+        "98dc4f1589258428631fe2a2c9a0db72451f33871fae4459576a8a743da8b10c",
     ),
     "feedback_log": (224, "f895369ce18fd119afcd368a73696867520b3041a9d8358cceb256844532ebaf"),
 }
@@ -187,3 +188,18 @@ def test_the_cli_has_the_demo_subcommand(make_warehouse, capsys):
         f"select count(*) as n from {warehouse.raw_schema}.conversation_evaluation"
     )
     assert counts[0]["n"] > 0 and f"conversation_evaluation {counts[0]['n']:,}" in said
+
+
+def test_the_demo_judge_scores_higher_than_humans_as_generated(demo_duckdb):
+    """A fifth of the demo's responses have a human and an LLM-judge evaluation, the judge
+    0.3 points higher (demo_data.tables.JUDGE_BIAS): judge_agreement_weekly finds it."""
+    from demo_data.tables import JUDGE_BIAS
+
+    rows = demo_duckdb.query(
+        f"select pair_count, judge_bias from {demo_duckdb.schema}.judge_agreement_weekly "
+        "where segment_type = 'service'"
+    )
+    pairs = sum(row["pair_count"] for row in rows)
+    assert len(rows) >= 5 and pairs > 300
+    pooled = sum(row["pair_count"] * row["judge_bias"] for row in rows) / pairs
+    assert abs(pooled - JUDGE_BIAS) < 0.1
