@@ -92,6 +92,12 @@ class TestWarehouse:
     dbt_vars: dict[str, Any] = field(default_factory=dict)
 
     @property
+    def command_timeout_s(self) -> int:
+        """A bound on one dbt command or Spark batch: Spark's whole-project build (a JVM, 40
+        models, their tests) takes many minutes on a busy 2-core machine."""
+        return 2400 if self.target == "spark" else 900
+
+    @property
     def profiles_dir(self) -> Path:
         return self.root
 
@@ -154,7 +160,12 @@ class TestWarehouse:
             "DBT_LOG_PATH": str(self.root / "logs"),
         }
         result = subprocess.run(
-            command, cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=900
+            command,
+            cwd=PROJECT_DIR,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=self.command_timeout_s,
         )
         if check and result.returncode != 0:
             raise AssertionError(
@@ -209,7 +220,7 @@ class TestWarehouse:
             env=env,
             capture_output=True,
             text=True,
-            timeout=900,
+            timeout=self.command_timeout_s,
         )
         if result.returncode != 0:
             raise AssertionError(
