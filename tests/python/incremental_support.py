@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from pathlib import Path
 from typing import Any
 
+import yaml
 from warehouses import RAW_DDL
 
 from reporter.warehouse import PROJECT_DIR
@@ -39,7 +41,17 @@ INCREMENTAL_MODELS = {
     "quarantined_rows": "",
     "data_quality_daily": "",
 }
-TUNING_MARTS = {"tuning_examples", "preference_pairs", "tuning_dataset_settings"}
+
+
+def _tagged_tuning(model_yml: Path) -> bool:
+    """The mart's YAML tags it `tuning`: rebuilt weekly by `reporter run`, not daily."""
+    models = yaml.safe_load(model_yml.read_text()).get("models", [])
+    return any("tuning" in (model.get("config") or {}).get("tags", []) for model in models)
+
+
+TUNING_MARTS = {
+    path.stem for path in (PROJECT_DIR / "models" / "marts").glob("*.yml") if _tagged_tuning(path)
+}
 MARTS = sorted(
     path.stem
     for path in (PROJECT_DIR / "models" / "marts").glob("*.sql")
