@@ -32,24 +32,26 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
-def require_postgres() -> None:
-    """Skip without a server, except under CI=true where a missing server is a failure."""
-    reason = postgres_unavailable_reason()
-    if reason is None:
-        return
+def unavailable(reason: str) -> None:
+    """A part of the machine a test needs is missing: skip and say why on a developer's
+    machine, fail under CI=true, where CI installs everything the suite needs."""
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(f"CI=true but {reason}")
     pytest.skip(reason)
 
 
+def require_postgres() -> None:
+    """Skip without a server, except under CI=true where a missing server is a failure."""
+    reason = postgres_unavailable_reason()
+    if reason is not None:
+        unavailable(reason)
+
+
 def require_spark() -> None:
     """Skip without Java or PySpark, except under CI=true, where CI must run the Spark suite."""
     reason = spark_unavailable_reason()
-    if reason is None:
-        return
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"CI=true but {reason}")
-    pytest.skip(f"Spark suite skipped: {reason}")
+    if reason is not None:
+        unavailable(f"Spark suite: {reason}")
 
 
 def require(target: str) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import browser
 import pytest
+from conftest import unavailable
 
 pytestmark = pytest.mark.browser
 
@@ -20,10 +21,7 @@ pytestmark = pytest.mark.browser
 def require_chromium() -> None:
     if browser.chromium_path():
         return
-    reason = "chromium is not installed (apt-get install -y chromium)"
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"CI=true but {reason}")
-    pytest.skip(reason)
+    unavailable("chromium is not installed (apt-get install -y chromium)")
 
 
 def test_the_dashboard_opens_on_the_linked_week_in_a_real_browser(demo_duckdb, tmp_path):

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import unavailable
 from warehouses import TestWarehouse
 
 from reporter.warehouse import PROJECT_DIR
@@ -50,10 +51,7 @@ def require_metricflow() -> None:
     """Skip without the semantic extra, except under CI=true, where CI installs it."""
     if MF.exists():
         return
-    reason = f"MetricFlow's CLI is not installed at {MF} (pip install -e '.[semantic]')"
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"CI=true but {reason}")
-    pytest.skip(reason)
+    unavailable(f"MetricFlow's CLI is not installed at {MF} (pip install -e '.[semantic]')")
 
 
 def mf_query(warehouse: TestWarehouse, saved_query: str) -> list[dict[str, str]]:
