@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import json
+import re
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -349,7 +350,9 @@ def test_preview_is_exactly_the_reporters_for_the_selected_week(open_app, demo_w
     before = _previews(config, english)
     app.radio(key="lang").set_value("en").run()
     assert app.code[0].value in before | _previews(config, english)
-    assert "AI Performance Improvement Report" in app.code[0].value
+    # The demo's raw data differs by engine (each hashes its own way), so the week's
+    # title may be any of the three; it is in English.
+    assert re.search(r"AI Performance (Improvement |Regression )?Report", app.code[0].value)
 
 
 @pytest.fixture
