@@ -19,8 +19,10 @@ class DemoSpec:
     # Share of responses that get a reaction (0.35); the benchmark raises it to match the
     # number of evaluations.
     feedback_share: float = 0.35
-    # False: no improvement trend and no difference between model versions, so any
-    # week-over-week change is noise (for checking that tests do not raise false alarms).
+    # False: no improvement trend, no difference between model versions and no weekend
+    # dip, so any week-over-week change, of the service or of a segment, is noise (for
+    # checking that tests do not raise false alarms). With the dip, a version rolled out
+    # on a Saturday has a first week of weekend traffic only: a real change of its mix.
     trend: bool = True
     # The demo's clock (UTC): no row is dated after it. Default: now, or the end of
     # `end_date` when that is given.

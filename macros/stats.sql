@@ -241,9 +241,14 @@
 {%- endmacro %}
 
 
-{#- The two-sided p-value of a standard normal statistic z. -#}
+{#-
+    The two-sided p-value of a standard normal statistic z; NULL when z is NULL (least()
+    skips NULLs on every engine, so without the case it would say 1.0: "no evidence").
+-#}
 {% macro normal_two_sided_p_value(z) -%}
-    least(1.0, 2.0 * ({{ normal_cdf("-abs(" ~ z ~ ")") }}))
+    case
+        when {{ z }} is not null then least(1.0, 2.0 * ({{ normal_cdf("-abs(" ~ z ~ ")") }}))
+    end
 {%- endmacro %}
 
 

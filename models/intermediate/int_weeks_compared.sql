@@ -261,14 +261,15 @@ with_normal_deviates as (
         {{ t_normal_deviate('score_change_t', 'score_change_df') }} as score_change_deviate,
         -- Welch's interval of the change, at 1 - alpha.
         change_t_critical_value * sqrt(score_change_variance) as score_change_half_width,
-        sqrt(
-            (like_ratio - like_ratio_test_low) * (like_ratio - like_ratio_test_low)
-            + (prev_like_ratio_test_high - prev_like_ratio) * (prev_like_ratio_test_high - prev_like_ratio)
-        ) as like_ratio_change_lower_margin,
-        sqrt(
-            (like_ratio_test_high - like_ratio) * (like_ratio_test_high - like_ratio)
-            + (prev_like_ratio - prev_like_ratio_test_low) * (prev_like_ratio - prev_like_ratio_test_low)
-        ) as like_ratio_change_upper_margin
+        -- Newcombe's interval of the change, at 1 - alpha.
+        {{ newcombe_bound(
+            'like_ratio', 'like_ratio_test_low', 'like_ratio_test_high',
+            'prev_like_ratio', 'prev_like_ratio_test_low', 'prev_like_ratio_test_high', 'low'
+        ) }} as like_ratio_change_low,
+        {{ newcombe_bound(
+            'like_ratio', 'like_ratio_test_low', 'like_ratio_test_high',
+            'prev_like_ratio', 'prev_like_ratio_test_low', 'prev_like_ratio_test_high', 'high'
+        ) }} as like_ratio_change_high
     from with_t_statistics
 ),
 
@@ -316,21 +317,15 @@ ranked_p_values as (
     from p_values
 ),
 
--- Benjamini–Hochberg adjusted p-values: q(k) = min over j >= k of p(j) * m / j, at most 1.
+-- Benjamini–Hochberg adjusted p-values (q-values), per week, family and metric.
 adjusted_p_values as (
     select
         week_start,
         segment_type,
         segment_value,
         metric,
-        least(
-            1.0,
-            min(p_value * test_count / p_rank) over (
-                partition by week_start, test_family, metric
-                order by p_rank desc
-                rows between unbounded preceding and current row
-            )
-        ) as q_value
+        {{ benjamini_hochberg_q_value('p_value', 'p_rank', 'test_count', ['week_start', 'test_family', 'metric']) }}
+            as q_value
     from ranked_p_values
 ),
 
@@ -391,9 +386,9 @@ final as (
         cast(prev_feedback_count as {{ dbt.type_int() }}) as prev_feedback_count,
         cast(prev_like_ratio as {{ type_double() }}) as prev_like_ratio,
         cast((like_ratio - prev_like_ratio) * 100 as {{ type_double() }}) as like_ratio_change_pp,
-        {{ round_double('100 * (like_ratio - prev_like_ratio - like_ratio_change_lower_margin)') }}
+        {{ round_double('100 * like_ratio_change_low') }}
             as like_ratio_change_ci_low_pp,
-        {{ round_double('100 * (like_ratio - prev_like_ratio + like_ratio_change_upper_margin)') }}
+        {{ round_double('100 * like_ratio_change_high') }}
             as like_ratio_change_ci_high_pp,
         cast(like_ratio_change_p_value as {{ type_double() }}) as like_ratio_change_p_value,
         cast(like_ratio_change_q_value as {{ type_double() }}) as like_ratio_change_q_value,

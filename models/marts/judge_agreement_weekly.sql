@@ -220,14 +220,8 @@ adjusted_p_values as (
         week_start,
         segment_type,
         segment_value,
-        least(
-            1.0,
-            min(p_value * test_count / p_rank) over (
-                partition by week_start, segment_type
-                order by p_rank desc
-                rows between unbounded preceding and current row
-            )
-        ) as q_value
+        {{ benjamini_hochberg_q_value('p_value', 'p_rank', 'test_count', ['week_start', 'segment_type']) }}
+            as q_value
     from ranked_p_values
 ),
 

@@ -172,11 +172,7 @@ with_p_values as (
     select
         *,
         {{ t_two_sided_p_value('score_diff_t', 'score_diff_df', 'score_diff_deviate') }} as score_diff_p_value,
-        -- Guarded: normal_two_sided_p_value gives 1.0, not NULL, for a NULL z (least() skips
-        -- NULLs on every engine), and an untested version must not join the BH family.
-        case
-            when like_ratio_diff_z is not null then {{ normal_two_sided_p_value('like_ratio_diff_z') }}
-        end as like_ratio_diff_p_value
+        {{ normal_two_sided_p_value('like_ratio_diff_z') }} as like_ratio_diff_p_value
     from with_normal_deviates
 ),
 

@@ -101,7 +101,7 @@ GRIDS: dict[str, tuple[list[tuple], str, str]] = {
         "t_normal_deviate('" + WELCH_T + "', " + WELCH_DF + ")) }}",
     ),
     "two_proportion": (
-        [(*a, *b) for a, b in PROPORTIONS],
+        [(*a, *b) for a, b in (*PROPORTIONS, *UNTESTED_PROPORTIONS)],
         "{{ normal_two_sided_p_value(two_proportion_z('a', 'b', 'c', 'd')) }}",
         "null",
     ),
@@ -261,6 +261,13 @@ def test_two_proportion_test_matches_scipy(evaluated, this_week, last_week) -> N
     table = [[k1, n1 - k1], [k2, n2 - k2]]
     expected = stats.chi2_contingency(table, correction=False).pvalue
     assert p == pytest.approx(expected, abs=2e-7)  # twice the normal CDF error bound
+
+
+@pytest.mark.parametrize(("this_week", "last_week"), UNTESTED_PROPORTIONS)
+def test_untested_proportions_have_no_p_value(evaluated, this_week, last_week) -> None:
+    # All likes in both weeks, or no reactions: no test, so no p-value (a 1.0 here would
+    # join the Benjamini-Hochberg family and raise the other segments' q-values).
+    assert value(evaluated, "two_proportion", *this_week, *last_week)[0] is None
 
 
 def test_normal_quantile_matches_scipy(evaluated) -> None:
