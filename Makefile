@@ -54,7 +54,7 @@ demo: $(STAMP) profiles.yml
 	$(BIN)/python -m reporter weekly
 	$(BIN)/python -m reporter preview
 	@echo "==> [4/4] the model-tuning datasets"
-	$(BIN)/python -m reporter export-dataset --kind sft --out out/dataset/sft && $(BIN)/python -m reporter export-dataset --kind preference --out out/dataset/preference
+	$(BIN)/python -m reporter export-dataset --kind sft --out out/dataset/sft && $(BIN)/python -m reporter export-dataset --kind preference --out out/dataset/preference && $(BIN)/python -m reporter export-dataset --kind disagreements --out out/dataset/disagreements
 
 ## build: dbt build against the default target (DBT_TARGET=postgres for PostgreSQL); on
 ## DuckDB it first waits, bounded and saying so, for readers of the file (an open dashboard)

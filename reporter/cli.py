@@ -162,8 +162,8 @@ def _add_export_options(parser: argparse.ArgumentParser) -> None:
         "--kind",
         choices=KINDS,
         default=env("EXPORT_KIND"),
-        help="sft: good responses as chat messages; preference: prompt/chosen/rejected pairs "
-        "(env EXPORT_KIND)",
+        help="sft: good responses as chat messages; preference: prompt/chosen/rejected pairs; "
+        "disagreements: responses scored high but disliked or low but liked (env EXPORT_KIND)",
     )
     parser.add_argument(
         "--split",
@@ -208,7 +208,7 @@ def _add_export_options(parser: argparse.ArgumentParser) -> None:
 
 def _export_options(args: argparse.Namespace) -> ExportOptions:
     if not args.kind:
-        raise UserError("--kind is required: sft or preference (or set EXPORT_KIND)")
+        raise UserError(f"--kind is required: {', '.join(KINDS)} (or set EXPORT_KIND)")
     versions = args.model_version
     if versions is None and env("EXPORT_MODEL_VERSION"):
         versions = env("EXPORT_MODEL_VERSION").split(",")

@@ -1,12 +1,14 @@
 """The model-tuning dataset export: JSONL files a fine-tuning job reads, and their card.
 
-Reads the `tuning_examples` and `preference_pairs` marts only; labels, pairs and the
-train/eval split are decided in dbt. This module filters, masks PII, streams rows in
-chunks and writes files whose bytes depend only on the warehouse's rows and the options.
-Its command line is `reporter export-dataset` (reporter/cli.py):
+Reads the `tuning_examples`, `preference_pairs` and `score_feedback_disagreements` marts
+only; labels, pairs, disagreements and the train/eval split are decided in dbt. This module
+filters, masks PII, streams rows in chunks and writes files whose bytes depend only on the
+warehouse's rows and the options. Its command line is `reporter export-dataset`
+(reporter/cli.py):
 
     python -m reporter export-dataset --kind sft --out out/dataset/sft
     python -m reporter export-dataset --kind preference --split train --out out/pairs
+    python -m reporter export-dataset --kind disagreements --out out/dataset/review
 """
 
 from __future__ import annotations
@@ -34,9 +36,6 @@ from reporter.warehouse import (
     streaming_cursor,
 )
 
-KINDS = ("sft", "preference")
-# The mart each kind reads.
-MARTS = {"sft": "tuning_examples", "preference": "preference_pairs"}
 SPLITS = ("train", "eval")
 CHUNK_ROWS = 5_000
 # DuckDB's own memory for the export's sort; beyond it the sort spills to disk.
@@ -120,6 +119,115 @@ def preference_record(
     return {"prompt": clean(prompt), "chosen": clean(chosen), "rejected": clean(rejected)}
 
 
+def disagreement_record(row: dict[str, Any], clean: Callable[[str], str] = redact) -> dict:
+    """A response its scores and its users disagree on, for review or unpaired preference
+    training (TRL's KTO format: prompt, completion, label). The label is the users' verdict:
+    true when they liked it (scored low but liked), false when they did not (scored high but
+    disliked); the scores and reactions that disagree come with it."""
+    return {
+        "message_id": row["message_id"],
+        "model_version": row["model_version"],
+        "disagreement": row["disagreement"],
+        "mean_score": float(row["mean_score"]),
+        "like_count": int(row["like_count"]),
+        "dislike_count": int(row["dislike_count"]),
+        "prompt": clean(row["prompt"]),
+        "completion": clean(row["response"]),
+        "label": int(row["like_count"]) > int(row["dislike_count"]),
+    }
+
+
+# ---------------------------------------------------------------------------
+# Kinds: the mart each reads and how its rows become records
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    mart: str
+    # The card's words: what a line holds, which rows are taken, what a row is called.
+    description: str
+    selection: str
+    unit: str
+    # The columns the filters use: --min-score, --model-version (every one must match).
+    score_column: str
+    score_name: str
+    version_columns: tuple[str, ...]
+    # The card counts rows per split and this column; `exported` is the value written
+    # (None: every row is written).
+    label_column: str
+    exported: str | None
+    # The export query's columns (split and responded_date first) and its total order.
+    columns: str
+    order_by: str
+    record: Callable[[dict[str, Any], Callable[[str], str]], dict]
+
+    def label_filter(self) -> str | None:
+        return f"{self.label_column} = '{self.exported}'" if self.exported else None
+
+
+KIND_TABLE: dict[str, Kind] = {
+    kind.name: kind
+    for kind in (
+        Kind(
+            name="sft",
+            mart="tuning_examples",
+            description="chat messages",
+            selection="tuning_examples with label = good",
+            unit="good training examples",
+            score_column="mean_score",
+            score_name="mean score",
+            version_columns=("model_version",),
+            label_column="label",
+            exported="good",
+            columns="user_message as prompt, ai_response as response",
+            order_by="message_id",
+            record=lambda row, clean: sft_record(row["prompt"], row["response"], clean),
+        ),
+        Kind(
+            name="preference",
+            mart="preference_pairs",
+            description="prompt/chosen/rejected",
+            selection="preference_pairs (a good and a bad response to the same prompt)",
+            unit="preference pairs",
+            score_column="chosen_score",
+            score_name="chosen response's score",
+            # A pair belongs to a version when both of its responses do.
+            version_columns=("chosen_model_version", "rejected_model_version"),
+            label_column="'pair'",
+            exported=None,
+            columns="prompt, chosen, rejected",
+            order_by="chosen_message_id, rejected_message_id",
+            record=lambda row, clean: preference_record(
+                row["prompt"], row["chosen"], row["rejected"], clean
+            ),
+        ),
+        Kind(
+            name="disagreements",
+            mart="score_feedback_disagreements",
+            description="prompt/completion/label with the scores and reactions",
+            selection=(
+                "score_feedback_disagreements (scored high but disliked, scored low but liked)"
+            ),
+            unit="disagreements",
+            score_column="mean_score",
+            score_name="mean score",
+            version_columns=("model_version",),
+            label_column="disagreement",
+            exported=None,
+            columns=(
+                "message_id, model_version, disagreement, mean_score, like_count, "
+                "dislike_count, user_message as prompt, ai_response as response"
+            ),
+            order_by="message_id",
+            record=disagreement_record,
+        ),
+    )
+}
+KINDS = tuple(KIND_TABLE)
+
+
 # ---------------------------------------------------------------------------
 # Options and queries
 # ---------------------------------------------------------------------------
@@ -136,6 +244,10 @@ class ExportOptions:
     min_score: float | None = None
     redact: bool = True
     chunk_rows: int = CHUNK_ROWS
+
+    @property
+    def spec(self) -> Kind:
+        return KIND_TABLE[self.kind]
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -165,61 +277,50 @@ def file_name(kind: str, split: str) -> str:
 
 def _where(options: ExportOptions, include_label: bool) -> tuple[str, list[Any]]:
     """The WHERE clause shared by the export query and the card's counts."""
+    kind = options.spec
     clauses: list[str] = []
     params: list[Any] = []
-    if options.kind == "sft":
-        date_column, score_column = "responded_date", "mean_score"
-        version_clauses = ["model_version in ({})"]
-        if include_label:
-            clauses.append("label = 'good'")
-    else:
-        date_column, score_column = "responded_date", "chosen_score"
-        # A pair belongs to a version when both of its responses do.
-        version_clauses = ["chosen_model_version in ({})", "rejected_model_version in ({})"]
+    label_filter = kind.label_filter()
+    if include_label and label_filter:
+        clauses.append(label_filter)
     clauses.append(f"split in ({', '.join(['%s'] * len(options.splits))})")
     params.extend(options.splits)
     if options.since:
-        clauses.append(f"{date_column} >= %s")
+        clauses.append("responded_date >= %s")
         params.append(options.since)
     if options.until:
-        clauses.append(f"{date_column} <= %s")
+        clauses.append("responded_date <= %s")
         params.append(options.until)
     if options.model_versions:
         marks = ", ".join(["%s"] * len(options.model_versions))
-        for clause in version_clauses:
-            clauses.append(clause.format(marks))
+        for column in kind.version_columns:
+            clauses.append(f"{column} in ({marks})")
             params.extend(options.model_versions)
     if options.min_score is not None:
-        clauses.append(f"{score_column} >= %s")
+        clauses.append(f"{kind.score_column} >= %s")
         params.append(options.min_score)
     return " and ".join(clauses), params
 
 
 def export_query(config: WarehouseConfig, options: ExportOptions) -> tuple[str, list[Any]]:
     """The rows to write, in a total order (split, then the unique key): stable bytes."""
+    kind = options.spec
     where, params = _where(options, include_label=True)
-    if options.kind == "sft":
-        sql = (
-            "select split, responded_date, user_message as prompt, ai_response as response "
-            f"from {config.relation(MARTS['sft'])} where {where} "
-            "order by split, message_id"
-        )
-    else:
-        sql = (
-            "select split, responded_date, prompt, chosen, rejected "
-            f"from {config.relation(MARTS['preference'])} where {where} "
-            "order by split, chosen_message_id, rejected_message_id"
-        )
+    sql = (
+        f"select split, responded_date, {kind.columns} "
+        f"from {config.relation(kind.mart)} where {where} "
+        f"order by split, {kind.order_by}"
+    )
     return sql, params
 
 
 def label_count_query(config: WarehouseConfig, options: ExportOptions) -> tuple[str, list[Any]]:
     """Rows per split and label under the same filters (every label, not only the exported)."""
+    kind = options.spec
     where, params = _where(options, include_label=False)
-    label = "label" if options.kind == "sft" else "'pair' as label"
     sql = (
-        f"select split, {label}, count(*) as row_count "
-        f"from {config.relation(MARTS[options.kind])} where {where} group by 1, 2 order by 1, 2"
+        f"select split, {kind.label_column} as label, count(*) as row_count "
+        f"from {config.relation(kind.mart)} where {where} group by 1, 2 order by 1, 2"
     )
     return sql, params
 
@@ -311,7 +412,7 @@ class ExportResult:
         return sum(item.rows for item in self.files.values())
 
     def summary(self) -> str:
-        unit = "training examples" if self.options.kind == "sft" else "preference pairs"
+        unit = self.options.spec.unit
         parts = ", ".join(f"{split} {item.rows:,}" for split, item in self.files.items())
         return f"{self.total_rows:,} {unit} ({parts}) in {self.options.out_dir}"
 
@@ -320,12 +421,9 @@ def build_lines(
     kind: str, rows: Iterable[dict[str, Any]], clean: Callable[[str], str]
 ) -> Iterator[tuple[dict[str, Any], str]]:
     """Each row with its JSONL line (pure, lazy)."""
+    record = KIND_TABLE[kind].record
     for row in rows:
-        if kind == "sft":
-            record = sft_record(row["prompt"], row["response"], clean)
-        else:
-            record = preference_record(row["prompt"], row["chosen"], row["rejected"], clean)
-        yield row, jsonl_line(record)
+        yield row, jsonl_line(record(row, clean))
 
 
 def _write_files(rows: Iterable[dict[str, Any]], options: ExportOptions) -> dict[str, SplitFile]:
@@ -374,20 +472,16 @@ def _source(config: WarehouseConfig) -> dict[str, Any]:
 
 def card_json(result: ExportResult) -> str:
     """The card as JSON: everything a training run needs to cite what it used."""
-    kind = result.options.kind
+    kind = result.options.spec
     first = [item.first_date for item in result.files.values() if item.first_date]
     last = [item.last_date for item in result.files.values() if item.last_date]
     card = {
-        "dataset": f"{kind} ({'chat messages' if kind == 'sft' else 'prompt/chosen/rejected'})",
-        "kind": kind,
+        "dataset": f"{kind.name} ({kind.description})",
+        "kind": kind.name,
         "source": result.source,
         "filters": result.options.filters(),
         "thresholds": result.thresholds,
-        "selection": (
-            "tuning_examples with label = good"
-            if kind == "sft"
-            else "preference_pairs (a good and a bad response to the same prompt)"
-        ),
+        "selection": kind.selection,
         "date_range": {
             "first": min(first).isoformat() if first else None,
             "last": max(last).isoformat() if last else None,
@@ -427,11 +521,11 @@ def card_markdown(result: ExportResult) -> str:
         f"| {item['split']} | {item['file']} | {item['rows']} | `{item['sha256']}` |"
         for item in card["files"]
     ]
-    heading = (
-        "Rows per split and label (all labels; the files hold the good ones)"
-        if card["kind"] == "sft"
-        else "Pairs per split"
-    )
+    heading = {
+        "sft": "Rows per split and label (all labels; the files hold the good ones)",
+        "preference": "Pairs per split",
+        "disagreements": "Responses per split and disagreement",
+    }[card["kind"]]
     lines += ["", f"## {heading}", ""]
     lines += ["| split | label | rows |", "| --- | --- | ---: |"]
     for split, labels in card["counts_by_split_and_label"].items():
@@ -439,22 +533,19 @@ def card_markdown(result: ExportResult) -> str:
     return "\n".join(lines) + "\n"
 
 
-def available_query(config: WarehouseConfig, kind: str) -> tuple[str, str]:
+def available_query(config: WarehouseConfig, kind: Kind) -> tuple[str, str]:
     """What the mart holds for an export of this kind, whatever the filters: its date range
     and best score, and its model versions."""
-    if kind == "sft":
-        table, score = config.relation(MARTS[kind]), "mean_score"
-        where = "where label = 'good'"
-        versions = f"select distinct model_version as model_version from {table} {where}"
-    else:
-        table, score, where = config.relation(MARTS[kind]), "chosen_score", ""
-        versions = (
-            f"select chosen_model_version as model_version from {table} "
-            f"union select rejected_model_version as model_version from {table}"
-        )
+    table = config.relation(kind.mart)
+    label_filter = kind.label_filter()
+    where = f"where {label_filter}" if label_filter else ""
+    versions = " union ".join(
+        f"select {column} as model_version from {table} {where}" for column in kind.version_columns
+    )
     summary = (
         "select count(*) as row_count, min(responded_date) as first_date, "
-        f"max(responded_date) as last_date, max({score}) as best_score from {table} {where}"
+        f"max(responded_date) as last_date, max({kind.score_column}) as best_score "
+        f"from {table} {where}"
     )
     return summary, f"select model_version from ({versions}) as versions order by 1"
 
@@ -465,9 +556,9 @@ def _option_text(value: Any) -> str:
 
 def nothing_matches(conn: Any, config: WarehouseConfig, options: ExportOptions) -> NoDataError:
     """The error for an export that matches nothing, saying what the mart does hold."""
-    unit = "good training examples" if options.kind == "sft" else "preference pairs"
-    mart = MARTS[options.kind]
-    summary_sql, versions_sql = available_query(config, options.kind)
+    kind = options.spec
+    unit, mart = kind.unit, kind.mart
+    summary_sql, versions_sql = available_query(config, kind)
     summary = fetch_small(conn, config, summary_sql)[0]
     if not summary["row_count"]:
         return NoDataError(
@@ -475,7 +566,7 @@ def nothing_matches(conn: Any, config: WarehouseConfig, options: ExportOptions) 
             "(see the thresholds in docs/dataset.md)"
         )
     versions = [str(row["model_version"]) for row in fetch_small(conn, config, versions_sql)]
-    score = "mean score" if options.kind == "sft" else "chosen response's score"
+    score = kind.score_name
     asked = " ".join(
         f"--{name.replace('_', '-')} {_option_text(value)}"
         for name, value in options.filters().items()
@@ -516,14 +607,16 @@ def export_dataset(config: WarehouseConfig, options: ExportOptions) -> ExportRes
         label_counts: dict[str, dict[str, int]] = {split: {} for split in options.splits}
         for row in fetch_small(conn, config, count_sql, count_params):
             label_counts[row["split"]][row["label"]] = int(row["row_count"])
-        exported = "good" if options.kind == "sft" else "pair"
-        if not any(labels.get(exported) for labels in label_counts.values()):
+        exported = options.spec.exported
+        if not any(
+            labels.get(exported) if exported else sum(labels.values())
+            for labels in label_counts.values()
+        ):
             raise nothing_matches(conn, config, options)
         _make_out_dir(options.out_dir)
         sql, params = export_query(config, options)
         files = _write_files(stream_rows(conn, config, sql, params, options.chunk_rows), options)
-    mart = MARTS[options.kind]
-    source = {**_source(config), "tables": [mart, "tuning_dataset_settings"]}
+    source = {**_source(config), "tables": [options.spec.mart, "tuning_dataset_settings"]}
     result = ExportResult(options, files, label_counts, thresholds, source)
     for name, text in ((CARD_JSON, card_json(result)), (CARD_MD, card_markdown(result))):
         path = options.out_dir / name

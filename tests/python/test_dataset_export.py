@@ -156,7 +156,43 @@ def test_preference_export_writes_the_pairs_in_key_order(demo_warehouse, tmp_pat
     assert not (tmp_path / "sft_train.jsonl").exists()
 
 
-@pytest.mark.parametrize("kind", ["sft", "preference"])
+def test_disagreement_export_holds_each_disagreement_with_the_users_verdict(
+    demo_warehouse, tmp_path
+):
+    result = _export(demo_warehouse, tmp_path, kind="disagreements")
+    rows = demo_warehouse.mart("score_feedback_disagreements", "message_id")
+    assert rows, "the demo data has disagreements to review"
+    for split in ("train", "eval"):
+        expected = [
+            {
+                "message_id": row["message_id"],
+                "model_version": row["model_version"],
+                "disagreement": row["disagreement"],
+                "mean_score": row["mean_score"],
+                "like_count": row["like_count"],
+                "dislike_count": row["dislike_count"],
+                "prompt": redact(row["user_message"]),
+                "completion": redact(row["ai_response"]),
+                # The users' verdict: liked when scored low but liked.
+                "label": row["disagreement"] == "low_score_liked",
+            }
+            for row in rows
+            if row["split"] == split
+        ]
+        assert _lines(tmp_path / file_name("disagreements", split)) == expected
+    counts = Counter((row["split"], row["disagreement"]) for row in rows)
+    card = json.loads((tmp_path / "dataset_card.json").read_text(encoding="utf-8"))
+    assert card["kind"] == "disagreements"
+    assert card["source"]["tables"] == ["score_feedback_disagreements", "tuning_dataset_settings"]
+    assert {
+        (split, label): count
+        for split, labels in card["counts_by_split_and_label"].items()
+        for label, count in labels.items()
+    } == counts
+    assert result.total_rows == len(rows)
+
+
+@pytest.mark.parametrize("kind", ["sft", "preference", "disagreements"])
 def test_re_running_the_export_gives_identical_bytes(demo_warehouse, tmp_path, kind):
     first, second = tmp_path / "first", tmp_path / "second"
     _export(demo_warehouse, first, kind=kind)
@@ -359,7 +395,7 @@ def test_hand_written_rows_give_exactly_the_expected_files(make_warehouse, tmp_p
     warehouse.dbt(
         "build",
         "--select",
-        "+tuning_examples +preference_pairs tuning_dataset_settings",
+        "+tuning_examples +preference_pairs +score_feedback_disagreements tuning_dataset_settings",
         "--exclude",
         "test_type:unit",
         "test_type:singular",  # checks on marts this selection does not build
@@ -397,6 +433,16 @@ def test_hand_written_rows_give_exactly_the_expected_files(make_warehouse, tmp_p
     # c3: m6 (disliked, no score) ranks before m7 (disliked, scored 9 > 8), so m5 pairs with m6.
     assert (pairs / "preference_eval.jsonl").read_text(encoding="utf-8") == (
         '{"prompt": "Call [PHONE]", "chosen": "Sure.", "rejected": "No."}\n'
+    )
+
+    # m7: scored 9 but disliked by two of three users; its prompt's phone number is masked.
+    review = tmp_path / "review"
+    _export(warehouse, review, kind="disagreements")
+    assert (review / "disagreements_train.jsonl").read_bytes() == b""
+    assert (review / "disagreements_eval.jsonl").read_text(encoding="utf-8") == (
+        '{"message_id": "m7", "model_version": "chat-v1.0", '
+        '"disagreement": "high_score_disliked", "mean_score": 9.0, "like_count": 1, '
+        '"dislike_count": 2, "prompt": "Call [PHONE]", "completion": "Maybe.", "label": false}\n'
     )
 
     only_v1 = tmp_path / "v1"

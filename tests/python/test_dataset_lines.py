@@ -9,6 +9,7 @@ import pytest
 from reporter.dataset import (
     EMAIL_MASK,
     PHONE_MASK,
+    disagreement_record,
     jsonl_line,
     preference_record,
     redact,
@@ -108,3 +109,30 @@ def test_records_redact_every_text_by_default() -> None:
     assert sft["messages"][1]["content"] == f"mail me at {EMAIL_MASK}"
     pair = preference_record("+1 415-555-0134", "a@b.com", "02-123-4567")
     assert pair == {"prompt": PHONE_MASK, "chosen": EMAIL_MASK, "rejected": PHONE_MASK}
+
+
+@pytest.mark.parametrize(
+    ("disagreement", "likes", "dislikes", "verdict"),
+    [("high_score_disliked", 1, 2, False), ("low_score_liked", 3, 0, True)],
+)
+def test_disagreement_records_carry_the_users_verdict_and_masked_text(
+    disagreement: str, likes: int, dislikes: int, verdict: bool
+) -> None:
+    row = {
+        "message_id": "m1",
+        "model_version": "chat-v1.0",
+        "disagreement": disagreement,
+        "mean_score": 9 if verdict is False else 1.5,
+        "like_count": likes,
+        "dislike_count": dislikes,
+        "prompt": "call 010-1234-5678",
+        "response": "mail me at a@b.com",
+    }
+    record = disagreement_record(row)
+    assert record["label"] is verdict
+    assert (record["prompt"], record["completion"]) == (
+        f"call {PHONE_MASK}",
+        f"mail me at {EMAIL_MASK}",
+    )
+    assert record["mean_score"] == float(row["mean_score"])
+    assert disagreement_record(row, lambda text: text)["prompt"] == "call 010-1234-5678"
