@@ -4,12 +4,15 @@ dbt-project-evaluator's rules as this project keeps them (docs/conventions.md).
 - each model's description, columns, tests and unit tests in one YAML file beside its SQL;
 - each model's grain tested; every column of every model documented;
 - what exposures read is public, contracted and documented; every model reads something;
-- each raw table's freshness checked, its source in its own folder under staging.
+- each raw table's freshness checked, its source in its own folder under staging;
+- a public mart's contract changes only by adding columns or models; anything else is a
+  new model version (the contracts as released: golden/mart_contracts.json).
 """
 
 from __future__ import annotations
 
 import json
+import os
 from collections import defaultdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,6 +27,9 @@ if TYPE_CHECKING:  # imported at run time, pytest would try to collect it as a t
     from warehouses import TestWarehouse
 
 Manifest = dict[str, Any]
+
+# The public marts' contracts as released (DuckDB's type names): {model: {column: type}}.
+RELEASED_CONTRACTS = Path(__file__).parent / "golden" / "mart_contracts.json"
 
 # Tests that pin a model's grain. A key column needs both `unique` and `not_null` (the
 # not_null may be a contract constraint); a key of several columns is one test.
@@ -226,3 +232,42 @@ def test_every_raw_table_has_freshness_and_its_own_source_folder(manifest: Manif
                 assert node["original_file_path"].startswith(folder), (
                     f"{node['name']} reads source {name} but is not in {folder}"
                 )
+
+
+def _public_contracts(manifest: Manifest) -> dict[str, dict[str, str]]:
+    """Each public mart's latest version's columns and types, as BI tools see them."""
+    contracts: dict[str, dict[str, str]] = {}
+    for node in _models(manifest).values():
+        if node["access"] != "public":
+            continue
+        if node.get("version") is not None and node["version"] != node.get("latest_version"):
+            continue
+        contracts[node["name"]] = {
+            name: str(column.get("data_type")) for name, column in node["columns"].items()
+        }
+    return dict(sorted(contracts.items()))
+
+
+def test_public_contracts_change_only_by_adding(manifest: Manifest) -> None:
+    """A BI tool's query of a released mart keeps working: a column or a model that goes
+    away, or a column whose type changes, needs a new model version (`versions:` in the
+    model's YAML, the old one kept for a deprecation window; docs/conventions.md).
+    Additions are recorded with UPDATE_GOLDEN=1."""
+    current = _public_contracts(manifest)
+    if os.environ.get("UPDATE_GOLDEN") == "1":
+        RELEASED_CONTRACTS.write_text(json.dumps(current, indent=2) + "\n")
+    released: dict[str, dict[str, str]] = json.loads(RELEASED_CONTRACTS.read_text())
+    broken = [
+        f"{model}.{column} ({data_type} -> {current.get(model, {}).get(column, 'gone')})"
+        for model, columns in released.items()
+        for column, data_type in columns.items()
+        if current.get(model, {}).get(column) != data_type
+    ]
+    assert not broken, f"breaking contract changes without a new model version: {broken}"
+    added = sorted(
+        f"{model}.{column}"
+        for model, columns in current.items()
+        for column in columns
+        if column not in released.get(model, {})
+    )
+    assert not added, f"new public columns: record them with UPDATE_GOLDEN=1: {added}"
