@@ -31,16 +31,23 @@ def version_name(value: object) -> str:
     return value.strip() if isinstance(value, str) else "unknown"
 
 
-def read_raw(warehouse) -> dict[str, pd.DataFrame]:
-    tables = ("conversation_evaluation", "feedback_log", "conversation_log")
-    rows = warehouse.query_many(
-        [f"select * from {warehouse.raw_schema}.{table}" for table in tables]
-    )
-    frames = dict(zip(tables, (pd.DataFrame(part) for part in rows), strict=True))
+RAW_TABLES = ("conversation_evaluation", "feedback_log", "conversation_log")
+
+
+def raw_frames(rows: list[list[dict]]) -> dict[str, pd.DataFrame]:
+    frames = dict(zip(RAW_TABLES, (pd.DataFrame(part) for part in rows), strict=True))
     for frame in frames.values():
         for column in ("message_id", "conversation_id"):
             frame[column] = frame[column].map(blank_as_null)
     return frames
+
+
+def read_raw(warehouse) -> dict[str, pd.DataFrame]:
+    return raw_frames(
+        warehouse.query_many(
+            [f"select * from {warehouse.raw_schema}.{table}" for table in RAW_TABLES]
+        )
+    )
 
 
 def cleaned(raw: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -237,9 +244,12 @@ def responses(raw: dict[str, pd.DataFrame]) -> pd.DataFrame:
 
 
 def test_feedback_score_agreement_matches_scipy(demo_warehouse) -> None:
-    raw = read_raw(demo_warehouse)
-    frame = responses(raw)
     rows = demo_warehouse.mart("feedback_score_agreement_weekly", "week_start, score_band_low")
+    check_feedback_score_agreement(rows, read_raw(demo_warehouse))
+
+
+def check_feedback_score_agreement(rows: list[dict], raw: dict[str, pd.DataFrame]) -> None:
+    frame = responses(raw)
     assert {row["week_start"] for row in rows} == set(frame["week"])
     assert len(rows) == 5 * frame["week"].nunique()
     correlated = 0
@@ -279,7 +289,11 @@ def test_feedback_score_agreement_matches_scipy(demo_warehouse) -> None:
 
 
 def test_score_feedback_disagreements_are_the_rule_applied_to_raw_rows(demo_warehouse) -> None:
-    raw = read_raw(demo_warehouse)
+    rows = demo_warehouse.mart("score_feedback_disagreements")
+    check_disagreements(rows, read_raw(demo_warehouse))
+
+
+def check_disagreements(rows: list[dict], raw: dict[str, pd.DataFrame]) -> None:
     evaluations, feedback = cleaned(raw)
     log = raw["conversation_log"]
     usable = log[
@@ -302,9 +316,28 @@ def test_score_feedback_disagreements_are_the_rule_applied_to_raw_rows(demo_ware
             expected[message_id] = "high_score_disliked"
         elif round(score, 4) <= BAD_SCORE and up > down:
             expected[message_id] = "low_score_liked"
-    rows = demo_warehouse.mart("score_feedback_disagreements")
     assert {row["message_id"]: row["disagreement"] for row in rows} == expected
     assert expected, "the demo data has disagreements to review"
     texts = usable.set_index("message_id")
     for row in rows:
         assert row["ai_response"] in set(texts.loc[[row["message_id"]], "ai_response"])
+
+
+@pytest.mark.spark
+@pytest.mark.slow
+@pytest.mark.timeout(2400)
+def test_spark_version_and_feedback_marts_match_scipy(demo_spark) -> None:
+    """The same three marts on Apache Spark, read with the raw tables in one process."""
+    marts = (
+        demo_spark.mart_sql("model_version_comparison", "week_start, model_version"),
+        demo_spark.mart_sql("feedback_score_agreement_weekly", "week_start, score_band_low"),
+        demo_spark.mart_sql("score_feedback_disagreements"),
+    )
+    *raw_rows, versions, agreement, disagreements = demo_spark.query_many(
+        [f"select * from {demo_spark.raw_schema}.{table}" for table in RAW_TABLES] + list(marts)
+    )
+    raw = raw_frames(raw_rows)
+    evaluations, feedback = cleaned(raw)
+    assert check_version_comparison(versions, evaluations, feedback, baseline=None)
+    check_feedback_score_agreement(agreement, raw)
+    check_disagreements(disagreements, raw)
