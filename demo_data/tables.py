@@ -138,10 +138,11 @@ def _quality(r: Raw) -> str:
     if spec.regression:
         regression_model, _, delta = spec.regression.partition(":")
         regression_delta = float(delta or -1.0)
+    weekend = f"(day + {spec.first_day().weekday()}) % 7 >= 5"
     return f"""6.3 + {trend} * 1.2 * {r.progress}
                 + {trend} * case model_version
                     when 'chat-v1.1' then 0.25 when 'chat-v2.0' then 0.5 else 0 end
-                + {trend} * case when (day + {spec.first_day().weekday()}) % 7 >= 5 then -0.3 else 0 end
+                + {trend} * case when {weekend} then -0.3 else 0 end
                 + {regression_delta if regression_model else 0.0}
                     * case when model_version = '{regression_model or ""}'
                         and day >= {spec.days - 7} then 1 else 0 end
