@@ -547,7 +547,8 @@ def available_query(config: WarehouseConfig, kind: Kind) -> tuple[str, str]:
         f"max(responded_date) as last_date, max({kind.score_column}) as best_score "
         f"from {table} {where}"
     )
-    return summary, f"select model_version from ({versions}) as versions order by 1"
+    # distinct: a single version column has no union to drop the duplicates
+    return summary, f"select distinct model_version from ({versions}) as versions order by 1"
 
 
 def _option_text(value: Any) -> str:
