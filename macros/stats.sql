@@ -465,22 +465,67 @@
 
 
 {#-
+    A family's p-values numbered from the smallest, a window expression: 1..m over the rows
+    whose p_value is not NULL, NULL where it is (an untested row is in no family).
+    partition_by names the family's columns; tie_breakers order equal p-values (ties get
+    equal q-values either way). Feed benjamini_hochberg_q_value.
+-#}
+{% macro p_value_rank(p_value, partition_by, tie_breakers) -%}
+    case
+        when {{ p_value }} is not null then row_number() over (
+            partition by {{ partition_by | join(', ') }}
+            order by {{ p_value }} nulls last, {{ tie_breakers | join(', ') }}
+        )
+    end
+{%- endmacro %}
+
+
+{#- The size m of a family of tests: its rows with a p-value, a window expression. -#}
+{% macro p_value_family_size(p_value, partition_by) -%}
+    count({{ p_value }}) over (partition by {{ partition_by | join(', ') }})
+{%- endmacro %}
+
+
+{#-
     The Benjamini–Hochberg adjusted p-value (q-value) of a family of tests, a window
-    expression: q(k) = min over j >= k of p(j) · m / j, at most 1, where p_rank numbers the
-    family's p-values from the smallest (row_number(); ties get equal q-values either way)
-    and test_count is the family's size m. partition_by names the family's columns.
+    expression over the family's rows: q(k) = min over j >= k of p(j) · m / j, at most 1,
+    where p_rank numbers the family's p-values from the smallest (p_value_rank) and
+    test_count is the family's size m (p_value_family_size). NULL where p_rank is NULL.
+    partition_by names the family's columns, as for p_value_rank.
     Equals scipy.stats.false_discovery_control(p, method='bh').
 -#}
 {% macro benjamini_hochberg_q_value(p_value, p_rank, test_count, partition_by) -%}
-    least(
-        1.0,
-        min({{ p_value }} * {{ test_count }} / {{ p_rank }}) over (
-            partition by {{ partition_by | join(', ') }}
-            order by {{ p_rank }} desc
-            rows between unbounded preceding and current row
+    case
+        when {{ p_rank }} is not null then least(
+            1.0,
+            min({{ p_value }} * {{ test_count }} / {{ p_rank }}) over (
+                partition by {{ partition_by | join(', ') }}
+                order by {{ p_rank }} desc nulls last
+                rows between unbounded preceding and current row
+            )
         )
-    )
+    end
 {%- endmacro %}
+
+
+{#-
+    Where a model's statistics chain needs a planning barrier: PostgreSQL inlines a CTE
+    read once into the query that reads it, and a chain of statistics CTEs inlined into one
+    another repeats each input in every formula that uses it, an expression tree that grows
+    with each step (a unit test of int_weeks_compared planned for over 15 minutes). Write
+    `name as {{ cte_materialized() }} (...)`; other engines plan the chain as it is.
+-#}
+{% macro cte_materialized() -%}
+    {{ return(adapter.dispatch('cte_materialized', 'ai_performance')()) }}
+{%- endmacro %}
+
+{% macro default__cte_materialized() -%}
+{%- endmacro %}
+
+{% macro postgres__cte_materialized() -%}
+    materialized
+{%- endmacro %}
+
 
 {#-
     The t statistic of a correlation r over value_count pairs, r · sqrt((n - 2) / (1 - r²)),

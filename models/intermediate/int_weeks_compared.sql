@@ -176,22 +176,38 @@ weekly_averages as (
 ),
 
 -- The one definition of "previous week": the same segment's calendar week before. A week
--- with no row there (a segment's first week, or the service's first) has zero counts.
+-- with no row there (a segment's first week, or the service's first) has zero counts. The
+-- row before in week order is that week when it starts 7 days earlier (a window, not a
+-- self-join: Spark would compute the weeks twice).
+with_row_before as (
+    select
+        *,
+        lag(week_start) over segment_weeks as row_before_week_start,
+        lag(eval_count) over segment_weeks as row_before_eval_count,
+        lag(avg_score) over segment_weeks as row_before_avg_score,
+        lag(stddev_score) over segment_weeks as row_before_stddev_score,
+        lag(like_count) over segment_weeks as row_before_like_count,
+        lag(feedback_count) over segment_weeks as row_before_feedback_count,
+        lag(like_ratio) over segment_weeks as row_before_like_ratio
+    from weekly_averages
+    window segment_weeks as (partition by segment_type, segment_value order by week_start)
+),
+
 with_previous_week as (
     select
-        this_week.*,
-        coalesce(last_week.eval_count, 0) as prev_eval_count,
-        last_week.avg_score as prev_avg_score,
-        last_week.stddev_score as prev_stddev_score,
-        coalesce(last_week.like_count, 0) as prev_like_count,
-        coalesce(last_week.feedback_count, 0) as prev_feedback_count,
-        last_week.like_ratio as prev_like_ratio
-    from weekly_averages as this_week
-    left join weekly_averages as last_week
-        on
-            this_week.segment_type = last_week.segment_type
-            and this_week.segment_value = last_week.segment_value
-            and {{ add_days('this_week.week_start', -7) }} = last_week.week_start
+        *,
+        coalesce(case when is_week_after then row_before_eval_count end, 0) as prev_eval_count,
+        case when is_week_after then row_before_avg_score end as prev_avg_score,
+        case when is_week_after then row_before_stddev_score end as prev_stddev_score,
+        coalesce(case when is_week_after then row_before_like_count end, 0) as prev_like_count,
+        coalesce(case when is_week_after then row_before_feedback_count end, 0) as prev_feedback_count,
+        case when is_week_after then row_before_like_ratio end as prev_like_ratio
+    from (
+        select
+            *,
+            coalesce({{ add_days('row_before_week_start', 7) }} = week_start, false) as is_week_after
+        from with_row_before
+    ) as rows_before
 ),
 
 -- Intervals and tests from counts, means and standard deviations only, one step per CTE;
@@ -273,7 +289,8 @@ with_normal_deviates as (
     from with_t_statistics
 ),
 
-with_p_values as (
+-- A planning barrier on PostgreSQL (macros/stats.sql, cte_materialized).
+with_p_values as {{ cte_materialized() }} (
     select
         *,
         -- The tests corrected together: the service is a family of its own (one test, so its
@@ -284,69 +301,33 @@ with_p_values as (
     from with_normal_deviates
 ),
 
-p_values as (
-    select
-        week_start,
-        segment_type,
-        segment_value,
-        test_family,
-        'score' as metric,
-        score_change_p_value as p_value
-    from with_p_values
-    where score_change_p_value is not null
-    union all
-    select
-        week_start,
-        segment_type,
-        segment_value,
-        test_family,
-        'like_ratio' as metric,
-        like_ratio_change_p_value as p_value
-    from with_p_values
-    where like_ratio_change_p_value is not null
-),
-
-ranked_p_values as (
+-- Benjamini–Hochberg per week, family and metric, as window expressions over the rows.
+with_p_value_ranks as (
     select
         *,
-        row_number() over (
-            partition by week_start, test_family, metric
-            order by p_value, segment_type, segment_value
-        ) as p_rank,
-        count(*) over (partition by week_start, test_family, metric) as test_count
-    from p_values
-),
-
--- Benjamini–Hochberg adjusted p-values (q-values), per week, family and metric.
-adjusted_p_values as (
-    select
-        week_start,
-        segment_type,
-        segment_value,
-        metric,
-        {{ benjamini_hochberg_q_value('p_value', 'p_rank', 'test_count', ['week_start', 'test_family', 'metric']) }}
-            as q_value
-    from ranked_p_values
+        {{ p_value_rank(
+            'score_change_p_value', ['week_start', 'test_family'], ['segment_type', 'segment_value']
+        ) }} as score_change_p_rank,
+        {{ p_value_family_size('score_change_p_value', ['week_start', 'test_family']) }} as score_change_test_count,
+        {{ p_value_rank(
+            'like_ratio_change_p_value', ['week_start', 'test_family'], ['segment_type', 'segment_value']
+        ) }} as like_ratio_change_p_rank,
+        {{ p_value_family_size('like_ratio_change_p_value', ['week_start', 'test_family']) }}
+            as like_ratio_change_test_count
+    from with_p_values
 ),
 
 with_q_values as (
     select
-        with_p_values.*,
-        score_q_values.q_value as score_change_q_value,
-        like_ratio_q_values.q_value as like_ratio_change_q_value
-    from with_p_values
-    left join adjusted_p_values as score_q_values
-        on
-            with_p_values.week_start = score_q_values.week_start
-            and with_p_values.segment_type = score_q_values.segment_type
-            and with_p_values.segment_value = score_q_values.segment_value
-            and score_q_values.metric = 'score'
-    left join adjusted_p_values as like_ratio_q_values
-        on
-            with_p_values.week_start = like_ratio_q_values.week_start
-            and with_p_values.segment_type = like_ratio_q_values.segment_type
-            and with_p_values.segment_value = like_ratio_q_values.segment_value
-            and like_ratio_q_values.metric = 'like_ratio'
+        *,
+        {{ benjamini_hochberg_q_value(
+            'score_change_p_value', 'score_change_p_rank', 'score_change_test_count', ['week_start', 'test_family']
+        ) }} as score_change_q_value,
+        {{ benjamini_hochberg_q_value(
+            'like_ratio_change_p_value', 'like_ratio_change_p_rank', 'like_ratio_change_test_count',
+            ['week_start', 'test_family']
+        ) }} as like_ratio_change_q_value
+    from with_p_value_ranks
 ),
 
 final as (

@@ -191,7 +191,8 @@ with_deviates as (
     from with_change_statistics
 ),
 
-with_p_values as (
+-- A planning barrier on PostgreSQL (macros/stats.sql, cte_materialized).
+with_p_values as {{ cte_materialized() }} (
     select
         *,
         {{ t_two_sided_p_value('judge_bias_change_t', 'judge_bias_change_df', 'judge_bias_change_deviate') }}
@@ -200,41 +201,24 @@ with_p_values as (
 ),
 
 -- Benjamini–Hochberg over the week's model versions; the service is a family of one test.
-ranked_p_values as (
+with_p_value_ranks as (
     select
-        week_start,
-        segment_type,
-        segment_value,
-        judge_bias_change_p_value as p_value,
-        row_number() over (
-            partition by week_start, segment_type
-            order by judge_bias_change_p_value, segment_value
-        ) as p_rank,
-        count(*) over (partition by week_start, segment_type) as test_count
+        *,
+        {{ p_value_rank('judge_bias_change_p_value', ['week_start', 'segment_type'], ['segment_value']) }}
+            as judge_bias_change_p_rank,
+        {{ p_value_family_size('judge_bias_change_p_value', ['week_start', 'segment_type']) }}
+            as judge_bias_change_test_count
     from with_p_values
-    where judge_bias_change_p_value is not null
-),
-
-adjusted_p_values as (
-    select
-        week_start,
-        segment_type,
-        segment_value,
-        {{ benjamini_hochberg_q_value('p_value', 'p_rank', 'test_count', ['week_start', 'segment_type']) }}
-            as q_value
-    from ranked_p_values
 ),
 
 with_q_values as (
     select
-        with_p_values.*,
-        adjusted_p_values.q_value as judge_bias_change_q_value
-    from with_p_values
-    left join adjusted_p_values
-        on
-            with_p_values.week_start = adjusted_p_values.week_start
-            and with_p_values.segment_type = adjusted_p_values.segment_type
-            and with_p_values.segment_value = adjusted_p_values.segment_value
+        *,
+        {{ benjamini_hochberg_q_value(
+            'judge_bias_change_p_value', 'judge_bias_change_p_rank', 'judge_bias_change_test_count',
+            ['week_start', 'segment_type']
+        ) }} as judge_bias_change_q_value
+    from with_p_value_ranks
 ),
 
 final as (

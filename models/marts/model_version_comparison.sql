@@ -168,7 +168,8 @@ with_normal_deviates as (
     from with_t_statistics
 ),
 
-with_p_values as (
+-- A planning barrier on PostgreSQL (macros/stats.sql, cte_materialized).
+with_p_values as {{ cte_materialized() }} (
     select
         *,
         {{ t_two_sided_p_value('score_diff_t', 'score_diff_df', 'score_diff_deviate') }} as score_diff_p_value,
@@ -176,58 +177,28 @@ with_p_values as (
     from with_normal_deviates
 ),
 
--- Each week's tested versions are one family per metric.
-p_values as (
-    select
-        week_start,
-        model_version,
-        'score' as metric,
-        score_diff_p_value as p_value
-    from with_p_values
-    where score_diff_p_value is not null
-    union all
-    select
-        week_start,
-        model_version,
-        'like_ratio' as metric,
-        like_ratio_diff_p_value as p_value
-    from with_p_values
-    where like_ratio_diff_p_value is not null
-),
-
-ranked_p_values as (
+-- Each week's tested versions are one family per metric: Benjamini–Hochberg as window
+-- expressions over the rows.
+with_p_value_ranks as (
     select
         *,
-        row_number() over (partition by week_start, metric order by p_value, model_version) as p_rank,
-        count(*) over (partition by week_start, metric) as test_count
-    from p_values
-),
-
-adjusted_p_values as (
-    select
-        week_start,
-        model_version,
-        metric,
-        {{ benjamini_hochberg_q_value('p_value', 'p_rank', 'test_count', ['week_start', 'metric']) }} as q_value
-    from ranked_p_values
+        {{ p_value_rank('score_diff_p_value', ['week_start'], ['model_version']) }} as score_diff_p_rank,
+        {{ p_value_family_size('score_diff_p_value', ['week_start']) }} as score_diff_test_count,
+        {{ p_value_rank('like_ratio_diff_p_value', ['week_start'], ['model_version']) }} as like_ratio_diff_p_rank,
+        {{ p_value_family_size('like_ratio_diff_p_value', ['week_start']) }} as like_ratio_diff_test_count
+    from with_p_values
 ),
 
 with_q_values as (
     select
-        with_p_values.*,
-        score_q_values.q_value as score_diff_q_value,
-        like_ratio_q_values.q_value as like_ratio_diff_q_value
-    from with_p_values
-    left join adjusted_p_values as score_q_values
-        on
-            with_p_values.week_start = score_q_values.week_start
-            and with_p_values.model_version = score_q_values.model_version
-            and score_q_values.metric = 'score'
-    left join adjusted_p_values as like_ratio_q_values
-        on
-            with_p_values.week_start = like_ratio_q_values.week_start
-            and with_p_values.model_version = like_ratio_q_values.model_version
-            and like_ratio_q_values.metric = 'like_ratio'
+        *,
+        {{ benjamini_hochberg_q_value(
+            'score_diff_p_value', 'score_diff_p_rank', 'score_diff_test_count', ['week_start']
+        ) }} as score_diff_q_value,
+        {{ benjamini_hochberg_q_value(
+            'like_ratio_diff_p_value', 'like_ratio_diff_p_rank', 'like_ratio_diff_test_count', ['week_start']
+        ) }} as like_ratio_diff_q_value
+    from with_p_value_ranks
 ),
 
 final as (

@@ -13,6 +13,8 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats
 
 from reporter.warehouse import PROJECT_DIR
@@ -330,3 +332,55 @@ def test_detectable_change_factor_matches_scipy(make_warehouse, alpha, power) ->
     (row,) = json.loads(result.stdout[result.stdout.index("{") :])["show"]
     expected = stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(power)
     assert row["factor"] == pytest.approx(expected, rel=1e-14)
+
+
+BH_QUERY = """
+with ranked as (
+    select
+        family,
+        item,
+        p,
+        {{ p_value_rank('p', ['family'], ['item']) }} as p_rank,
+        {{ p_value_family_size('p', ['family']) }} as test_count
+    from families
+)
+select
+    family,
+    item,
+    {{ benjamini_hochberg_q_value('p', 'p_rank', 'test_count', ['family']) }} as q
+from ranked
+"""
+
+
+@pytest.fixture(scope="module")
+def bh_sql(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The Benjamini–Hochberg macros compiled once for DuckDB, over a table `families`."""
+    from warehouses import new_warehouse
+
+    warehouse = new_warehouse("duckdb", tmp_path_factory.mktemp("bh"))
+    result = warehouse.dbt("compile", "--inline", BH_QUERY, "--output", "json", "--quiet")
+    return json.loads(result.stdout[result.stdout.index("{") :])["compiled"]
+
+
+P_VALUES = st.one_of(st.none(), st.sampled_from([0.0, 0.01, 0.05, 1.0]), st.floats(0, 1))
+
+
+@settings(max_examples=150, deadline=None)
+@given(families=st.lists(st.lists(P_VALUES, min_size=1, max_size=12), min_size=1, max_size=4))
+def test_benjamini_hochberg_macros_match_scipy_with_untested_rows(bh_sql, families) -> None:
+    """Each family's q-values equal scipy's over its p-values; a row without a p-value (an
+    untested segment) has no q-value and changes no other row's."""
+    import duckdb
+
+    rows = [(f, i, p) for f, ps in enumerate(families) for i, p in enumerate(ps)]
+    with duckdb.connect() as conn:
+        conn.execute("create table families (family integer, item integer, p double)")
+        conn.executemany("insert into families values (?, ?, ?)", rows)
+        got = {(f, i): q for f, i, q in conn.execute(bh_sql).fetchall()}
+    for f, ps in enumerate(families):
+        tested = [i for i, p in enumerate(ps) if p is not None]
+        p_values = [ps[i] for i in tested]
+        expected = stats.false_discovery_control(p_values, method="bh") if tested else []
+        for i, q in zip(tested, expected, strict=True):
+            assert got[(f, i)] == pytest.approx(q, rel=1e-12, abs=1e-15)
+        assert all(got[(f, i)] is None for i, p in enumerate(ps) if p is None)
