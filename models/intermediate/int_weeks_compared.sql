@@ -78,41 +78,38 @@ daily_figures as (
     from daily_segments
 ),
 
--- The one roll-up from days to weeks, for the service and the segments alike.
-weekly_sums as (
+-- The service's first and last day with data: its weeks run from the one to the other.
+service_dates as (
     select
-        {{ iso_week_start('figure_date') }} as week_start,
-        segment_type,
-        segment_value,
-        sum(eval_count) as eval_count,
-        sum(score_sum) as score_sum,
-        sum(score_sq_sum) as score_sq_sum,
-        sum(accuracy_count) as accuracy_count,
-        sum(accuracy_sum) as accuracy_sum,
-        sum(consistency_count) as consistency_count,
-        sum(consistency_sum) as consistency_sum,
-        sum(emotion_match_count) as emotion_match_count,
-        sum(emotion_match_sum) as emotion_match_sum,
-        sum(like_count) as like_count,
-        sum(dislike_count) as dislike_count,
-        sum(feedback_count) as feedback_count
-    from daily_figures
-    group by 1, 2, 3
+        min(evaluated_date) as first_date,
+        max(evaluated_date) as last_date
+    from daily_evaluations
+    union all
+    select
+        min(reacted_date) as first_date,
+        max(reacted_date) as last_date
+    from daily_reactions
+),
+
+service_range as (
+    select
+        min(first_date) as first_date,
+        max(last_date) as last_date
+    from service_dates
 ),
 
 service_bounds as (
     select
-        min(week_start) as first_week_start,
-        max(week_start) as last_week_start
-    from weekly_sums
-    where segment_type = 'service'
+        {{ iso_week_start('first_date') }} as first_week_start,
+        {{ iso_week_start('last_date') }} as last_week_start
+    from service_range
 ),
 
 week_numbers as (
     {{ integer_series(4) }}
 ),
 
--- Every week of the service, so that a week without data is a row with zero counts.
+-- Every week of the service as a row of zero counts, so that a week without data is a row.
 service_spine as (
     select
         {{ add_days('service_bounds.first_week_start', 'week_numbers.n * 7') }} as week_start,
@@ -123,44 +120,66 @@ service_spine as (
     where {{ add_days('service_bounds.first_week_start', 'week_numbers.n * 7') }} <= service_bounds.last_week_start
 ),
 
-segment_weeks as (
+weekly_rows as (
+    select
+        {{ iso_week_start('figure_date') }} as week_start,
+        segment_type,
+        segment_value,
+        eval_count,
+        score_sum,
+        score_sq_sum,
+        accuracy_count,
+        accuracy_sum,
+        consistency_count,
+        consistency_sum,
+        emotion_match_count,
+        emotion_match_sum,
+        like_count,
+        dislike_count,
+        feedback_count
+    from daily_figures
+    union all
     select
         week_start,
         segment_type,
-        segment_value
-    from weekly_sums
-    where segment_type != 'service'
+        segment_value,
+        0 as eval_count,
+        null as score_sum,
+        null as score_sq_sum,
+        null as accuracy_count,
+        null as accuracy_sum,
+        null as consistency_count,
+        null as consistency_sum,
+        null as emotion_match_count,
+        null as emotion_match_sum,
+        0 as like_count,
+        0 as dislike_count,
+        0 as feedback_count
+    from service_spine
 ),
 
-weeks as (
-    select * from service_spine
-    union all
-    select * from segment_weeks
-),
-
+-- The one roll-up from days to weeks, for the service and the segments alike: the service
+-- has a row for each of its weeks, a segment for each week it had data. A segment has no
+-- dislike count (its reactions are likes out of all).
 weekly_figures as (
     select
-        weeks.week_start,
-        weeks.segment_type,
-        weeks.segment_value,
-        coalesce(weekly_sums.eval_count, 0) as eval_count,
-        weekly_sums.score_sum,
-        weekly_sums.score_sq_sum,
-        weekly_sums.accuracy_count,
-        weekly_sums.accuracy_sum,
-        weekly_sums.consistency_count,
-        weekly_sums.consistency_sum,
-        weekly_sums.emotion_match_count,
-        weekly_sums.emotion_match_sum,
-        coalesce(weekly_sums.like_count, 0) as like_count,
-        case when weeks.segment_type = 'service' then coalesce(weekly_sums.dislike_count, 0) end as dislike_count,
-        coalesce(weekly_sums.feedback_count, 0) as feedback_count
-    from weeks
-    left join weekly_sums
-        on
-            weeks.week_start = weekly_sums.week_start
-            and weeks.segment_type = weekly_sums.segment_type
-            and weeks.segment_value = weekly_sums.segment_value
+        week_start,
+        segment_type,
+        segment_value,
+        coalesce(sum(eval_count), 0) as eval_count,
+        sum(score_sum) as score_sum,
+        sum(score_sq_sum) as score_sq_sum,
+        sum(accuracy_count) as accuracy_count,
+        sum(accuracy_sum) as accuracy_sum,
+        sum(consistency_count) as consistency_count,
+        sum(consistency_sum) as consistency_sum,
+        sum(emotion_match_count) as emotion_match_count,
+        sum(emotion_match_sum) as emotion_match_sum,
+        coalesce(sum(like_count), 0) as like_count,
+        case when segment_type = 'service' then coalesce(sum(dislike_count), 0) end as dislike_count,
+        coalesce(sum(feedback_count), 0) as feedback_count
+    from weekly_rows
+    group by 1, 2, 3
 ),
 
 weekly_averages as (
