@@ -26,9 +26,15 @@ DEMO_AS_OF = "2026-01-07"
 DEMO_SPEC = DemoSpec(weeks=6, rows_per_day=60, seed=7, end_date=DEMO_END_DATE)
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The slow tests first (stable otherwise): with several workers (`make test` runs one per
-    core), a test of many minutes that starts last would leave one worker running it alone."""
+    core), a test of many minutes that starts last would leave one worker running it alone.
+    The readers of the Spark demo go to one worker (`--dist loadgroup`): a session fixture is
+    built once per worker, and the Spark demo takes about 6 minutes to build."""
+    for item in items:
+        if "demo_spark" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("demo_spark"))
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
