@@ -22,6 +22,49 @@ t_critical_values as (
     select * from {{ ref('t_critical_values') }}
 ),
 
+-- The service's first and last day with data: its weeks run from the one to the other.
+service_dates as (
+    select
+        min(evaluated_date) as first_date,
+        max(evaluated_date) as last_date
+    from daily_evaluations
+    union all
+    select
+        min(reacted_date) as first_date,
+        max(reacted_date) as last_date
+    from daily_reactions
+),
+
+service_range as (
+    select
+        min(first_date) as first_date,
+        max(last_date) as last_date
+    from service_dates
+),
+
+service_bounds as (
+    select
+        {{ iso_week_start('first_date') }} as first_week_start,
+        {{ iso_week_start('last_date') }} as last_week_start
+    from service_range
+),
+
+week_numbers as (
+    {{ integer_series(4) }}
+),
+
+-- Every week of the service, so that a week without data is a row of zero counts.
+service_spine as (
+    select
+        {{ add_days('service_bounds.first_week_start', 'week_numbers.n * 7') }} as week_start,
+        'service' as segment_type,
+        'all' as segment_value
+    from service_bounds
+    cross join week_numbers
+    where {{ add_days('service_bounds.first_week_start', 'week_numbers.n * 7') }} <= service_bounds.last_week_start
+),
+
+-- The days' figures, and the service's weeks as rows of zeros (dated their first day).
 daily_figures as (
     select
         evaluated_date as figure_date,
@@ -76,71 +119,9 @@ daily_figures as (
         null as dislike_count,
         feedback_count
     from daily_segments
-),
-
--- The service's first and last day with data: its weeks run from the one to the other.
-service_dates as (
-    select
-        min(evaluated_date) as first_date,
-        max(evaluated_date) as last_date
-    from daily_evaluations
     union all
     select
-        min(reacted_date) as first_date,
-        max(reacted_date) as last_date
-    from daily_reactions
-),
-
-service_range as (
-    select
-        min(first_date) as first_date,
-        max(last_date) as last_date
-    from service_dates
-),
-
-service_bounds as (
-    select
-        {{ iso_week_start('first_date') }} as first_week_start,
-        {{ iso_week_start('last_date') }} as last_week_start
-    from service_range
-),
-
-week_numbers as (
-    {{ integer_series(4) }}
-),
-
--- Every week of the service as a row of zero counts, so that a week without data is a row.
-service_spine as (
-    select
-        {{ add_days('service_bounds.first_week_start', 'week_numbers.n * 7') }} as week_start,
-        'service' as segment_type,
-        'all' as segment_value
-    from service_bounds
-    cross join week_numbers
-    where {{ add_days('service_bounds.first_week_start', 'week_numbers.n * 7') }} <= service_bounds.last_week_start
-),
-
-weekly_rows as (
-    select
-        {{ iso_week_start('figure_date') }} as week_start,
-        segment_type,
-        segment_value,
-        eval_count,
-        score_sum,
-        score_sq_sum,
-        accuracy_count,
-        accuracy_sum,
-        consistency_count,
-        consistency_sum,
-        emotion_match_count,
-        emotion_match_sum,
-        like_count,
-        dislike_count,
-        feedback_count
-    from daily_figures
-    union all
-    select
-        week_start,
+        week_start as figure_date,
         segment_type,
         segment_value,
         0 as eval_count,
@@ -163,7 +144,7 @@ weekly_rows as (
 -- dislike count (its reactions are likes out of all).
 weekly_figures as (
     select
-        week_start,
+        {{ iso_week_start('figure_date') }} as week_start,
         segment_type,
         segment_value,
         coalesce(sum(eval_count), 0) as eval_count,
@@ -178,7 +159,7 @@ weekly_figures as (
         coalesce(sum(like_count), 0) as like_count,
         case when segment_type = 'service' then coalesce(sum(dislike_count), 0) end as dislike_count,
         coalesce(sum(feedback_count), 0) as feedback_count
-    from weekly_rows
+    from daily_figures
     group by 1, 2, 3
 ),
 
