@@ -8,17 +8,69 @@
 
 with evaluations as (
     select * from {{ ref('stg_conversation_evaluation') }}
+    where evaluation_id is not null and evaluated_date is not null
 ),
 
 labelled_feedback as (
     select * from {{ ref('int_feedback_labelled') }}
+    where reacted_date is not null
 ),
 
 messages as (
     select * from {{ ref('stg_conversation_log') }}
+    where message_id is not null and responded_date is not null
 ),
 
-key_days as (
+-- Each kind of key is grouped on its own columns, and only its few spanning keys are
+-- looked up again for their days: one aggregate per kind, no distinct over every row.
+evaluation_ids as (
+    select evaluation_id
+    from evaluations
+    group by 1
+    having min(evaluated_date) < max(evaluated_date)
+),
+
+feedback_ids as (
+    select feedback_id
+    from labelled_feedback
+    where feedback_id is not null
+    group by 1
+    having min(reacted_date) < max(reacted_date)
+),
+
+reactions as (
+    select
+        message_id,
+        user_id
+    from labelled_feedback
+    where message_id is not null and user_id is not null
+    group by 1, 2
+    having min(reacted_date) < max(reacted_date)
+),
+
+message_days as (
+    select
+        message_id,
+        reacted_date as source_day
+    from labelled_feedback
+    where message_id is not null
+
+    union all
+
+    select
+        message_id,
+        responded_date as source_day
+    from messages
+),
+
+message_ids as (
+    select message_id
+    from message_days
+    group by 1
+    having min(source_day) < max(source_day)
+),
+
+final as (
     select distinct
         'conversation_evaluation' as source_table,
         'evaluation_id' as key_type,
@@ -26,7 +78,7 @@ key_days as (
         cast(null as {{ dbt.type_string() }}) as user_id,
         evaluated_date as source_day
     from evaluations
-    where evaluation_id is not null and evaluated_date is not null
+    where evaluation_id in (select evaluation_id from evaluation_ids)
 
     union all
 
@@ -37,18 +89,21 @@ key_days as (
         cast(null as {{ dbt.type_string() }}) as user_id,
         reacted_date as source_day
     from labelled_feedback
-    where feedback_id is not null and reacted_date is not null
+    where feedback_id in (select feedback_id from feedback_ids)
 
     union all
 
     select distinct
         'feedback_log' as source_table,
         'reaction' as key_type,
-        message_id as key_value,
-        user_id,
-        reacted_date as source_day
+        labelled_feedback.message_id as key_value,
+        labelled_feedback.user_id,
+        labelled_feedback.reacted_date as source_day
     from labelled_feedback
-    where message_id is not null and user_id is not null and reacted_date is not null
+    inner join reactions
+        on
+            labelled_feedback.message_id = reactions.message_id
+            and labelled_feedback.user_id = reactions.user_id
 
     union all
 
@@ -59,7 +114,7 @@ key_days as (
         cast(null as {{ dbt.type_string() }}) as user_id,
         reacted_date as source_day
     from labelled_feedback
-    where message_id is not null and reacted_date is not null
+    where message_id in (select message_id from message_ids)
 
     union all
 
@@ -70,32 +125,7 @@ key_days as (
         cast(null as {{ dbt.type_string() }}) as user_id,
         responded_date as source_day
     from messages
-    where message_id is not null and responded_date is not null
-),
-
-spanning_keys as (
-    select
-        key_type,
-        key_value,
-        coalesce(user_id, '') as user_key
-    from key_days
-    group by 1, 2, 3
-    having count(distinct source_day) > 1
-),
-
-final as (
-    select
-        key_days.source_table,
-        key_days.key_type,
-        key_days.key_value,
-        key_days.user_id,
-        key_days.source_day
-    from key_days
-    inner join spanning_keys
-        on
-            key_days.key_type = spanning_keys.key_type
-            and key_days.key_value = spanning_keys.key_value
-            and coalesce(key_days.user_id, '') = spanning_keys.user_key
+    where message_id in (select message_id from message_ids)
 )
 
 select * from final
