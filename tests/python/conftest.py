@@ -131,10 +131,13 @@ def demo_postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestWare
 
 
 @pytest.fixture(scope="session")
-def demo_spark(tmp_path_factory: pytest.TempPathFactory) -> TestWarehouse:
-    """Demo data built on Spark once per session (parquet files under the session's tmp)."""
+def demo_spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestWarehouse]:
+    """Demo data built on Spark once per session (parquet files under the session's tmp),
+    its Spark process (one JVM) kept up for every test that reads it."""
     require_spark()
-    return _built_demo("spark", tmp_path_factory.mktemp("demo_spark"))
+    warehouse = _built_demo("spark", tmp_path_factory.mktemp("demo_spark"))
+    yield warehouse
+    warehouse.close()
 
 
 @pytest.fixture

@@ -2,6 +2,8 @@
 
 Every dbt call runs in a subprocess (as a user runs it) with its own target and log
 paths, so test runs never share state with each other or with a developer's `make demo`.
+On Spark that subprocess is the warehouse's own, kept for its lifetime (spark_worker.py):
+it holds the SparkSession, so the JVM starts once per warehouse, not once per command.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import select
 import shutil
 import subprocess
 import sys
@@ -90,6 +93,7 @@ class TestWarehouse:
     schema: str
     raw_schema: str
     dbt_vars: dict[str, Any] = field(default_factory=dict)
+    _spark_process: subprocess.Popen | None = field(default=None, init=False, repr=False)
 
     @property
     def command_timeout_s(self) -> int:
@@ -154,24 +158,31 @@ class TestWarehouse:
             json.dumps(self.all_vars(dbt_vars)),
         ]
         env = {
-            **os.environ,
             "DO_NOT_TRACK": "1",
             "DBT_TARGET_PATH": str(self.root / "target"),
             "DBT_LOG_PATH": str(self.root / "logs"),
         }
-        result = subprocess.run(
-            command,
-            cwd=PROJECT_DIR,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=self.command_timeout_s,
-        )
+        if self.target == "spark":
+            result = self._spark_dbt(command, env)
+        else:
+            result = subprocess.run(
+                command,
+                cwd=PROJECT_DIR,
+                env={**os.environ, **env},
+                capture_output=True,
+                text=True,
+                timeout=self.command_timeout_s,
+            )
         if check and result.returncode != 0:
             raise AssertionError(
                 f"{' '.join(args)} failed ({result.returncode}):\n{result.stdout[-6000:]}"
             )
         return result
+
+    def _spark_dbt(self, command: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
+        """The dbt command in the warehouse's Spark process (its JVM stays up)."""
+        done = self._spark(dbt=command[1:], env=env)
+        return subprocess.CompletedProcess(command, done["returncode"], done["stdout"], "")
 
     def generate(self, spec: DemoSpec) -> dict[str, int]:
         return self.generate_raw(spec, self.raw_schema)
@@ -208,28 +219,51 @@ class TestWarehouse:
                 cursor.execute(statement)
 
     def _spark(self, **request: Any) -> dict[str, Any]:
-        """Spark work in a short-lived process of its own (see spark_worker.py)."""
-        request_path, result_path = self.root / "spark_request.pkl", self.root / "spark_result.pkl"
-        request_path.write_bytes(
-            pickle.dumps({"target": self.target, "profiles_dir": str(self.profiles_dir), **request})
-        )
-        env = {**os.environ, "TZ": "UTC", "PYTHONPATH": str(PROJECT_DIR)}
-        result = subprocess.run(
-            [sys.executable, str(SPARK_WORKER), str(request_path), str(result_path)],
-            cwd=self.root,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=self.command_timeout_s,
-        )
-        if result.returncode != 0:
-            raise AssertionError(
-                f"Spark work failed ({result.returncode}):\n{result.stderr[-6000:]}"
+        """Spark work, in the warehouse's own long-lived process (see spark_worker.py)."""
+        if self._spark_process is None or self._spark_process.poll() is not None:
+            self._spark_process = subprocess.Popen(
+                [sys.executable, str(SPARK_WORKER), str(self.root)],
+                cwd=self.root,
+                env={**os.environ, "TZ": "UTC", "PYTHONPATH": str(PROJECT_DIR)},
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
             )
-        return pickle.loads(result_path.read_bytes())
+        process = self._spark_process
+        assert process.stdin is not None and process.stdout is not None
+        request = {"target": self.target, "profiles_dir": str(self.profiles_dir), **request}
+        (self.root / "spark_request.pkl").write_bytes(pickle.dumps(request))
+        process.stdin.write("go\n")
+        process.stdin.flush()
+        ready, _, _ = select.select([process.stdout], [], [], self.command_timeout_s)
+        answer = process.stdout.readline() if ready else ""
+        if answer.strip() != "done":
+            self.close()
+            log = self.root / "spark_worker.log"
+            tail = log.read_text(errors="replace")[-6000:] if log.exists() else ""
+            raise AssertionError(f"Spark work failed or timed out:\n{tail}")
+        result = pickle.loads((self.root / "spark_result.pkl").read_bytes())
+        if "error" in result:
+            raise AssertionError(f"Spark work failed:\n{result['error'][-6000:]}")
+        return result
+
+    def close(self) -> None:
+        """Stop the warehouse's Spark process, if it has one."""
+        process, self._spark_process = self._spark_process, None
+        if process is None:
+            return
+        if process.stdin is not None:
+            process.stdin.close()
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
     def drop(self) -> None:
-        """Drop every schema this run created (PostgreSQL); DuckDB files go with tmp_path."""
+        """Drop every schema this run created (PostgreSQL); DuckDB and Spark files go with
+        tmp_path."""
+        self.close()
         if self.target != "postgres":
             return
         import psycopg2
