@@ -287,6 +287,7 @@ def test_agreement_matches_numpy_and_scipy(make_warehouse, engine: str) -> None:
 
 
 @pytest.mark.spark
+@pytest.mark.slow
 @pytest.mark.timeout(2400)
 def test_agreement_and_detectable_changes_on_spark(make_warehouse) -> None:
     warehouse = make_warehouse("spark", as_of_date=AS_OF.isoformat())
