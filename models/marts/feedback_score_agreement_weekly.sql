@@ -19,7 +19,7 @@ conversation_log as (
     select * from {{ ref('stg_conversation_log') }}
 ),
 
--- Rounded as int_responses_labelled rounds it, so that a mean of 7.9 and 8.1 is in the
+-- Rounded as tuning_examples rounds it, so that a mean of 7.9 and 8.1 is in the
 -- 8-10 band on every engine, not 7.999999… in the band below.
 response_scores as (
     select

@@ -2,7 +2,7 @@
 -- good answer meets the worst bad answer first; var('max_pairs_per_response') caps how
 -- often any answer is used, so one great answer does not dominate the data set.
 with labelled_responses as (
-    select * from {{ ref('int_responses_labelled') }}
+    select * from {{ ref('tuning_examples') }}
 ),
 
 good_responses as (

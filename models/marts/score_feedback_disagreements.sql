@@ -3,7 +3,7 @@
 -- dataset export masks e-mail addresses and phone numbers when it writes them
 -- (reporter/dataset.py), and this mart is tagged tuning with the other marts that hold it.
 with labelled_responses as (
-    select * from {{ ref('int_responses_labelled') }}
+    select * from {{ ref('tuning_examples') }}
 ),
 
 classified as (
