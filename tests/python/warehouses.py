@@ -4,10 +4,18 @@ Every dbt call runs in a subprocess (as a user runs it) with its own target and 
 paths, so test runs never share state with each other or with a developer's `make demo`.
 On Spark that subprocess is the warehouse's own, kept for its lifetime (spark_worker.py):
 it holds the SparkSession, so the JVM starts once per warehouse, not once per command.
+
+DuckDB warehouses share one parse of the project. dbt reuses its last parse only when the
+vars and the profile are the same (partial parsing hashes both), and a full parse costs
+about 2.5 s more, on the first command of every warehouse. Each DuckDB warehouse is a file
+of its own, so all use the same schema names, and dbt reads them through a profile whose
+path is relative, run in the warehouse's folder: warehouses with the same vars then have
+the same parse, copied into each one's target path before its first command.
 """
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import pickle
@@ -15,6 +23,7 @@ import select
 import shutil
 import subprocess
 import sys
+import tempfile
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +36,13 @@ from reporter.warehouse import PROJECT_DIR, WarehouseConfig, connect, fetch_all,
 
 DBT = str(Path(sys.executable).with_name("dbt"))
 SPARK_WORKER = Path(__file__).with_name("spark_worker.py")
+# The schema names of every DuckDB test warehouse (each is a file of its own).
+DUCKDB_SCHEMA = "pytest"
+DUCKDB_FILE = "warehouse.duckdb"
+# This process's saved parses, by vars: dbt's partial_parse.msgpack of a DuckDB warehouse.
+_SAVED_PARSES: dict[str, Path] = {}
+_SAVED_PARSES_DIR = Path(tempfile.gettempdir()) / f"ai_performance_parses_{os.getpid()}"
+atexit.register(shutil.rmtree, _SAVED_PARSES_DIR, ignore_errors=True)
 
 
 def postgres_settings() -> dict[str, Any]:
@@ -94,6 +110,8 @@ class TestWarehouse:
     raw_schema: str
     dbt_vars: dict[str, Any] = field(default_factory=dict)
     _spark_process: subprocess.Popen | None = field(default=None, init=False, repr=False)
+    # The vars of the parse in this warehouse's target path (DuckDB; see the module's doc).
+    _parsed_vars: str | None = field(default=None, init=False, repr=False)
 
     @property
     def command_timeout_s(self) -> int:
@@ -114,7 +132,7 @@ class TestWarehouse:
         if self.target == "duckdb":
             outputs["duckdb"] = {
                 "type": "duckdb",
-                "path": str(self.root / "warehouse.duckdb"),
+                "path": str(self.root / DUCKDB_FILE),
                 "schema": self.schema,
                 "threads": 2,
                 "settings": {"preserve_insertion_order": False},  # as profiles.example.yml
@@ -140,6 +158,39 @@ class TestWarehouse:
         profile = {"ai_performance": {"target": self.target, "outputs": outputs}}
         (self.root / "profiles.yml").write_text(yaml.safe_dump(profile))
 
+    def _dbt_profiles_dir(self) -> Path:
+        """Where dbt reads this warehouse's profile. DuckDB: the same profile with the file's
+        path relative (dbt runs in the warehouse's folder), so that every DuckDB warehouse
+        has the same profile, as partial parsing sees it. The reporter and the tests read
+        profiles.yml, with the path absolute."""
+        if self.target != "duckdb":
+            return self.profiles_dir
+        profile = yaml.safe_load((self.root / "profiles.yml").read_text())
+        profile["ai_performance"]["outputs"]["duckdb"]["path"] = DUCKDB_FILE
+        folder = self.root / "dbt_profile"
+        folder.mkdir(exist_ok=True)
+        (folder / "profiles.yml").write_text(yaml.safe_dump(profile))
+        return folder
+
+    def _reuse_parse(self, vars_json: str) -> None:
+        """Before a DuckDB command: the saved parse of the same vars, if this warehouse's
+        own is of other vars (see the module's doc)."""
+        saved = _SAVED_PARSES.get(vars_json)
+        if self.target == "duckdb" and saved is not None and self._parsed_vars != vars_json:
+            (self.root / "target").mkdir(exist_ok=True)
+            shutil.copyfile(saved, self.root / "target" / "partial_parse.msgpack")
+
+    def _save_parse(self, vars_json: str) -> None:
+        """After a DuckDB command that succeeded: its parse, for the next warehouse."""
+        parsed = self.root / "target" / "partial_parse.msgpack"
+        self._parsed_vars = vars_json
+        if self.target != "duckdb" or vars_json in _SAVED_PARSES or not parsed.exists():
+            return
+        _SAVED_PARSES_DIR.mkdir(exist_ok=True)
+        saved = _SAVED_PARSES_DIR / f"{len(_SAVED_PARSES)}.msgpack"
+        shutil.copyfile(parsed, saved)
+        _SAVED_PARSES[vars_json] = saved
+
     def all_vars(self, extra: dict[str, Any] | None = None) -> dict[str, Any]:
         return {"raw_schema": self.raw_schema, **self.dbt_vars, **(extra or {})}
 
@@ -147,15 +198,18 @@ class TestWarehouse:
         self, *args: str, dbt_vars: dict[str, Any] | None = None, check: bool = True
     ) -> subprocess.CompletedProcess[str]:
         """Run a dbt command against this warehouse; fails the test with dbt's output."""
+        vars_json = json.dumps(self.all_vars(dbt_vars), sort_keys=True)
         command = [
             DBT,
             *args,
+            "--project-dir",
+            str(PROJECT_DIR),
             "--profiles-dir",
-            str(self.profiles_dir),
+            str(self._dbt_profiles_dir()),
             "--target",
             self.target,
             "--vars",
-            json.dumps(self.all_vars(dbt_vars)),
+            vars_json,
         ]
         env = {
             "DO_NOT_TRACK": "1",
@@ -165,14 +219,18 @@ class TestWarehouse:
         if self.target == "spark":
             result = self._spark_dbt(command, env)
         else:
+            self._reuse_parse(vars_json)
             result = subprocess.run(
                 command,
-                cwd=PROJECT_DIR,
+                # DuckDB: the profile's relative path is the warehouse's file.
+                cwd=self.root if self.target == "duckdb" else PROJECT_DIR,
                 env={**os.environ, **env},
                 capture_output=True,
                 text=True,
                 timeout=self.command_timeout_s,
             )
+        if result.returncode == 0:
+            self._save_parse(vars_json)
         if check and result.returncode != 0:
             raise AssertionError(
                 f"{' '.join(args)} failed ({result.returncode}):\n{result.stdout[-6000:]}"
@@ -281,14 +339,14 @@ class TestWarehouse:
 
 
 def new_warehouse(target: str, root: Path, **dbt_vars: Any) -> TestWarehouse:
-    """A fresh, empty warehouse with unique schema names."""
-    tag = uuid.uuid4().hex[:10]
+    """A fresh, empty warehouse: a DuckDB file of its own, or schemas with unique names."""
+    schema = DUCKDB_SCHEMA if target == "duckdb" else f"pytest_{uuid.uuid4().hex[:10]}"
     root.mkdir(parents=True, exist_ok=True)
     warehouse = TestWarehouse(
         target=target,
         root=root,
-        schema=f"pytest_{tag}",
-        raw_schema=f"pytest_{tag}_raw",
+        schema=schema,
+        raw_schema=f"{schema}_raw",
         dbt_vars=dbt_vars,
     )
     warehouse.write_profile()
