@@ -69,22 +69,10 @@ joined as (
         responses.ai_response,
         coalesce(evaluations_per_response.eval_count, 0) as eval_count,
         -- Rounded so that a mean of 7.9 and 8.1 is 8 on every engine, not 7.999999….
-        cast(
-            round(cast(evaluations_per_response.mean_score as {{ dbt.type_numeric() }}), 4)
-            as {{ type_double() }}
-        ) as mean_score,
-        cast(
-            round(cast(evaluations_per_response.mean_accuracy as {{ dbt.type_numeric() }}), 4)
-            as {{ type_double() }}
-        ) as mean_accuracy,
-        cast(
-            round(cast(evaluations_per_response.mean_consistency as {{ dbt.type_numeric() }}), 4)
-            as {{ type_double() }}
-        ) as mean_consistency,
-        cast(
-            round(cast(evaluations_per_response.mean_emotion_match as {{ dbt.type_numeric() }}), 4)
-            as {{ type_double() }}
-        ) as mean_emotion_match,
+        {{ round_double('evaluations_per_response.mean_score', 4) }} as mean_score,
+        {{ round_double('evaluations_per_response.mean_accuracy', 4) }} as mean_accuracy,
+        {{ round_double('evaluations_per_response.mean_consistency', 4) }} as mean_consistency,
+        {{ round_double('evaluations_per_response.mean_emotion_match', 4) }} as mean_emotion_match,
         coalesce(reactions_per_response.like_count, 0) as like_count,
         coalesce(reactions_per_response.dislike_count, 0) as dislike_count
     from responses
@@ -123,10 +111,10 @@ final as (
         user_message,
         ai_response,
         cast(eval_count as {{ dbt.type_int() }}) as eval_count,
-        cast(mean_score as {{ type_double() }}) as mean_score,
-        cast(mean_accuracy as {{ type_double() }}) as mean_accuracy,
-        cast(mean_consistency as {{ type_double() }}) as mean_consistency,
-        cast(mean_emotion_match as {{ type_double() }}) as mean_emotion_match,
+        mean_score,
+        mean_accuracy,
+        mean_consistency,
+        mean_emotion_match,
         cast(like_count as {{ dbt.type_int() }}) as like_count,
         cast(dislike_count as {{ dbt.type_int() }}) as dislike_count,
         label,
