@@ -1,9 +1,10 @@
 """Test warehouses: a private DuckDB file or PostgreSQL schema per test run, built by dbt.
 
-Every dbt call runs in a subprocess (as a user runs it) with its own target and log
-paths, so test runs never share state with each other or with a developer's `make demo`.
-On Spark that subprocess is the warehouse's own, kept for its lifetime (spark_worker.py):
-it holds the SparkSession, so the JVM starts once per warehouse, not once per command.
+Every warehouse's dbt commands run in a process of its own, kept for the warehouse's
+lifetime (dbt_worker.py: dbt's programmatic runner, the CLI's arguments), with the
+warehouse's own target and log paths, so test runs never share state with each other or
+with a developer's `make demo`. Python imports dbt once per warehouse, not once per command;
+on Spark the process also holds the SparkSession, so the JVM starts once per warehouse.
 
 DuckDB warehouses share one parse of the project. dbt reuses its last parse only when the
 vars and the profile are the same (partial parsing hashes both), and a full parse costs
@@ -25,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import uuid
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,7 +37,7 @@ from demo_data import DemoSpec, generate
 from reporter.warehouse import PROJECT_DIR, WarehouseConfig, connect, fetch_all, load_config
 
 DBT = str(Path(sys.executable).with_name("dbt"))
-SPARK_WORKER = Path(__file__).with_name("spark_worker.py")
+DBT_WORKER = Path(__file__).with_name("dbt_worker.py")
 # The schema names of every DuckDB test warehouse (each is a file of its own).
 DUCKDB_SCHEMA = "pytest"
 DUCKDB_FILE = "warehouse.duckdb"
@@ -109,7 +111,7 @@ class TestWarehouse:
     schema: str
     raw_schema: str
     dbt_vars: dict[str, Any] = field(default_factory=dict)
-    _spark_process: subprocess.Popen | None = field(default=None, init=False, repr=False)
+    _worker: subprocess.Popen | None = field(default=None, init=False, repr=False)
     # The vars of the parse in this warehouse's target path (DuckDB; see the module's doc).
     _parsed_vars: str | None = field(default=None, init=False, repr=False)
 
@@ -216,19 +218,9 @@ class TestWarehouse:
             "DBT_TARGET_PATH": str(self.root / "target"),
             "DBT_LOG_PATH": str(self.root / "logs"),
         }
-        if self.target == "spark":
-            result = self._spark_dbt(command, env)
-        else:
-            self._reuse_parse(vars_json)
-            result = subprocess.run(
-                command,
-                # DuckDB: the profile's relative path is the warehouse's file.
-                cwd=self.root if self.target == "duckdb" else PROJECT_DIR,
-                env={**os.environ, **env},
-                capture_output=True,
-                text=True,
-                timeout=self.command_timeout_s,
-            )
+        self._reuse_parse(vars_json)
+        done = self._work(dbt=command[1:], env=env)
+        result = subprocess.CompletedProcess(command, done["returncode"], done["stdout"], "")
         if result.returncode == 0:
             self._save_parse(vars_json)
         if check and result.returncode != 0:
@@ -237,18 +229,13 @@ class TestWarehouse:
             )
         return result
 
-    def _spark_dbt(self, command: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
-        """The dbt command in the warehouse's Spark process (its JVM stays up)."""
-        done = self._spark(dbt=command[1:], env=env)
-        return subprocess.CompletedProcess(command, done["returncode"], done["stdout"], "")
-
     def generate(self, spec: DemoSpec) -> dict[str, int]:
         return self.generate_raw(spec, self.raw_schema)
 
     def generate_raw(self, spec: DemoSpec, schema: str) -> dict[str, int]:
         """Demo raw tables in `schema` (the raw schema or a side schema of this run)."""
         if self.target == "spark":
-            return self._spark(generate=(spec, schema))["counts"]
+            return self._work(generate=(spec, schema))["counts"]
         return generate(self.config, spec, schema)
 
     def query(self, sql: str) -> list[dict[str, Any]]:
@@ -257,7 +244,7 @@ class TestWarehouse:
     def query_many(self, queries: list[str]) -> list[list[dict[str, Any]]]:
         """Several reads at once: on Spark, one process (one JVM start) for all of them."""
         if self.target == "spark":
-            return self._spark(queries=queries)["rows"]
+            return self._work(queries=queries)["rows"]
         return [fetch_all(self.config, sql) for sql in queries]
 
     def mart_sql(self, name: str, order_by: str | None = None) -> str:
@@ -269,58 +256,55 @@ class TestWarehouse:
 
     def execute(self, *statements: str) -> None:
         if self.target == "spark":
-            self._spark(statements=list(statements))
+            self._work(statements=list(statements))
             return
         with connect(self.config, read_only=False) as conn:
             cursor = conn.cursor()
             for statement in statements:
                 cursor.execute(statement)
 
-    def _spark(self, **request: Any) -> dict[str, Any]:
-        """Spark work, in the warehouse's own long-lived process (see spark_worker.py)."""
-        if self._spark_process is None or self._spark_process.poll() is not None:
-            self._spark_process = subprocess.Popen(
-                [sys.executable, str(SPARK_WORKER), str(self.root)],
+    def _work(self, **request: Any) -> dict[str, Any]:
+        """dbt commands (and on Spark, all work) in the warehouse's own long-lived process
+        (dbt_worker.py), run in the warehouse's folder: the DuckDB profile's relative path
+        is the warehouse's file."""
+        if self._worker is None or self._worker.poll() is not None:
+            self._worker = subprocess.Popen(
+                [sys.executable, str(DBT_WORKER), str(self.root)],
                 cwd=self.root,
                 env={**os.environ, "TZ": "UTC", "PYTHONPATH": str(PROJECT_DIR)},
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 text=True,
             )
-        process = self._spark_process
+            # A warehouse a test forgot to drop stops its process when it is collected.
+            weakref.finalize(self, _stop, self._worker)
+        process = self._worker
         assert process.stdin is not None and process.stdout is not None
         request = {"target": self.target, "profiles_dir": str(self.profiles_dir), **request}
-        (self.root / "spark_request.pkl").write_bytes(pickle.dumps(request))
+        (self.root / "worker_request.pkl").write_bytes(pickle.dumps(request))
         process.stdin.write("go\n")
         process.stdin.flush()
         ready, _, _ = select.select([process.stdout], [], [], self.command_timeout_s)
         answer = process.stdout.readline() if ready else ""
         if answer.strip() != "done":
             self.close()
-            log = self.root / "spark_worker.log"
+            log = self.root / "worker.log"
             tail = log.read_text(errors="replace")[-6000:] if log.exists() else ""
-            raise AssertionError(f"Spark work failed or timed out:\n{tail}")
-        result = pickle.loads((self.root / "spark_result.pkl").read_bytes())
+            raise AssertionError(f"the warehouse's dbt process failed or timed out:\n{tail}")
+        result = pickle.loads((self.root / "worker_result.pkl").read_bytes())
         if "error" in result:
-            raise AssertionError(f"Spark work failed:\n{result['error'][-6000:]}")
+            raise AssertionError(f"warehouse work failed:\n{result['error'][-6000:]}")
         return result
 
     def close(self) -> None:
-        """Stop the warehouse's Spark process, if it has one."""
-        process, self._spark_process = self._spark_process, None
-        if process is None:
-            return
-        if process.stdin is not None:
-            process.stdin.close()
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        """Stop the warehouse's dbt process, if it has one."""
+        process, self._worker = self._worker, None
+        if process is not None:
+            _stop(process)
 
     def drop(self) -> None:
-        """Drop every schema this run created (PostgreSQL); DuckDB and Spark files go with
-        tmp_path."""
+        """Stop the warehouse's process and drop every schema this run created (PostgreSQL);
+        DuckDB and Spark files go with tmp_path."""
         self.close()
         if self.target != "postgres":
             return
@@ -336,6 +320,18 @@ class TestWarehouse:
             )
             for (name,) in cursor.fetchall():
                 cursor.execute(f'drop schema if exists "{name}" cascade')
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is not None:
+        return
+    if process.stdin is not None:
+        process.stdin.close()
+    try:
+        process.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def new_warehouse(target: str, root: Path, **dbt_vars: Any) -> TestWarehouse:
