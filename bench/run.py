@@ -4,18 +4,21 @@ For each engine and size: generate demo raw data (as many feedback rows as evalu
 about 50,000 evaluations a day, so a bigger size means a longer history, not bigger days),
 hold back the last day, then measure in one run:
 
-- `dbt build` and `dbt run --full-refresh`: wall time (dbt start-up included) and the
-  model times from run_results.json (all models, and the daily job's: all but the tuning
-  datasets); then the models weekly_performance depends on, rebuilt one at a time;
+- `dbt build` and `dbt run --full-refresh`: wall time (dbt start-up included), the peak
+  memory of the full refresh, and the model times from run_results.json (all models, and
+  the daily job's: all but the tuning datasets); then the models weekly_performance
+  depends on, rebuilt one at a time;
 - a realistic day delivered, then the daily job `dbt run --exclude tag:tuning`: the
   held-back day, about 1% of a day's rows arriving late by up to 30 days, about 1% of a
   day's reactions changed (users who change their mind on reactions up to 30 days old),
-  and a replay of a few old evaluations (0.1% of a day);
+  and a replay of a few old evaluations (0.1% of a day), all stamped with the new load's
+  loaded_at;
 - bench/floor_weekly.sql: the same weekly figures straight from raw, hand-written;
 - on DuckDB, the week-13 pandas approach (bench/pandas_baseline.py) and the peak memory
   of it and of `python -m reporter preview`.
 
-    python bench/run.py --sizes 1000000,10000000 --postgres-size 1000000 --spark-size 1000000
+    python bench/run.py --sizes 1000000,10000000 --postgres-sizes 1000000,10000000 \
+        --spark-sizes 1000000
 
 Results go to bench-results/ (results.json, results.md); the table is printed.
 """
@@ -67,6 +70,7 @@ class Result:
     incremental_models_weekly_s: float = math.nan
     incremental_models_daily_job_s: float = math.nan
     floor_s: float = math.nan
+    full_refresh_peak_mb: float = math.nan
     pandas_s: float = math.nan
     pandas_peak_mb: float = math.nan
     preview_peak_mb: float = math.nan
@@ -128,13 +132,32 @@ def arrives_late(table: str) -> str:
     return f"({recent} and ({ids}))"
 
 
+# What a delivery writes, besides loaded_at: the raw contract's columns, as generated.
+DELIVERED_COLUMNS = {
+    "conversation_log": "message_id, conversation_id, created_at, model_version, user_message, "
+    "ai_response",
+    "conversation_evaluation": "evaluation_id, conversation_id, message_id, created_at, score, "
+    "accuracy, consistency, emotion_match, evaluator, model_version",
+    "feedback_log": "feedback_id, conversation_id, message_id, created_at, feedback, user_id",
+}
+# When the realistic day lands: after the first load (the demo's clock, the end of the day
+# before), as a loader's next sync would stamp it.
+DELIVERED_AT = f"{ts(END)} + interval '1' day"
+
+
+def delivered(table: str, select: str) -> str:
+    """Rows of a `select` of the delivered columns, appended with the new load's loaded_at."""
+    return f"insert into {RAW}.{table} ({DELIVERED_COLUMNS[table]}, loaded_at) {select}"
+
+
 def realistic_day() -> list[str]:
-    """The held-back day and its late rows, changed reactions and replayed copies."""
-    full_feedback = (
+    """The held-back day and its late rows, changed reactions and replayed copies, all
+    stamped with the new load's loaded_at."""
+    changed_minds = (
         "select feedback_id || 'c', conversation_id, message_id, "
         f"{ts(END)} + interval '1' hour, "
         "case when lower(feedback) like '%dis%' then 'like' else 'dislike' end, user_id, "
-        f"{ts(END)} + interval '2' hour "
+        f"{DELIVERED_AT} "
         f"from {FULL}.feedback_log where created_at >= {ts(END - dt.timedelta(days=30))} "
         "and created_at < "
         + ts(END)
@@ -143,12 +166,14 @@ def realistic_day() -> list[str]:
         + ")"
     )
     return [
-        *[f"insert into {RAW}.{t} select * from {FULL}.{t} "
-          f"where coalesce(created_at >= {ts(END)}, false) or {arrives_late(t)}"
+        *[delivered(t, f"select {DELIVERED_COLUMNS[t]}, {DELIVERED_AT} from {FULL}.{t} "
+                       f"where coalesce(created_at >= {ts(END)}, false) or {arrives_late(t)}")
           for t in RAW_TABLES],
-        f"insert into {RAW}.feedback_log {full_feedback}",
-        f"insert into {RAW}.conversation_evaluation select * from {FULL}.conversation_evaluation "
-        "where evaluation_id like '%99999' or evaluation_id like '%49999'",
+        delivered("feedback_log", changed_minds),
+        delivered("conversation_evaluation",
+                  f"select {DELIVERED_COLUMNS['conversation_evaluation']}, {DELIVERED_AT} "
+                  f"from {FULL}.conversation_evaluation "
+                  "where evaluation_id like '%99999' or evaluation_id like '%49999'"),
     ]  # fmt: skip
 
 
@@ -184,19 +209,20 @@ def warehouse(engine: str, root: Path, **request: Any) -> dict[str, Any]:
 
 
 def dbt(root: Path, engine: str, *args: str) -> float:
+    """Wall seconds of one dbt command."""
+    return dbt_measured(root, engine, *args)[0]
+
+
+def dbt_measured(root: Path, engine: str, *args: str) -> tuple[float, float]:
+    """Wall seconds and peak resident memory (MB) of one dbt command. DuckDB runs inside the
+    dbt process; Spark's driver is a child of it (the larger of the two counts)."""
     env = {**os.environ, "DO_NOT_TRACK": "1", "DBT_TARGET_PATH": str(root / "target"),
            "DBT_LOG_PATH": str(root / "logs")}  # fmt: skip
     dbt_vars = json.dumps({"raw_schema": RAW, "as_of_date": END.isoformat()})
-    started = time.perf_counter()
-    result = subprocess.run(
-        [str(BIN / "dbt"), *args, "--profiles-dir", str(root), "--target", engine,
-         "--vars", dbt_vars],
-        cwd=PROJECT_DIR, env=env, capture_output=True, text=True,
-    )  # fmt: skip
-    seconds = time.perf_counter() - started
-    if result.returncode != 0:
-        raise SystemExit(f"dbt {' '.join(args)} failed on {engine}:\n{result.stdout[-4000:]}")
-    return seconds
+    command = [str(BIN / "dbt"), *args, "--profiles-dir", str(root), "--target", engine,
+               "--vars", dbt_vars]  # fmt: skip
+    seconds, peak_mb, _ = peak_rss(command, PROJECT_DIR, env, f"dbt {' '.join(args)} on {engine}")
+    return seconds, peak_mb
 
 
 def model_times(root: Path) -> tuple[dict[str, float], set[str]]:
@@ -234,19 +260,21 @@ MEASURE = """
 import json, resource, subprocess, sys
 done = subprocess.run(sys.argv[1:], capture_output=True, text=True)
 if done.returncode:
-    sys.exit(done.stderr[-2000:])
+    sys.exit((done.stdout + done.stderr)[-4000:])
 peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
 print(json.dumps({"maxrss_kb": peak, "stdout": done.stdout}))
 """
 
 
-def peak_rss(command: list[str], cwd: Path) -> tuple[float, float, str]:
+def peak_rss(
+    command: list[str], cwd: Path, env: dict[str, str] | None = None, what: str = ""
+) -> tuple[float, float, str]:
     """Wall seconds, peak resident memory (MB) and stdout of one command."""
     started = time.perf_counter()
-    launcher = subprocess.run([sys.executable, "-c", MEASURE, *command], cwd=cwd,
+    launcher = subprocess.run([sys.executable, "-c", MEASURE, *command], cwd=cwd, env=env,
                               capture_output=True, text=True)  # fmt: skip
     if launcher.returncode != 0:
-        raise SystemExit(f"{' '.join(command)} failed: {launcher.stderr[-2000:]}")
+        raise SystemExit(f"{what or ' '.join(command)} failed:\n{launcher.stderr[-4000:]}")
     measured = json.loads(launcher.stdout)
     return time.perf_counter() - started, measured["maxrss_kb"] / 1024, measured["stdout"]
 
@@ -312,7 +340,9 @@ def time_full_refresh(engine: str, root: Path, result: Result, tag: str) -> None
     result.build_s = dbt(root, engine, "build")
     tuning = tagged(root, "tuning")
     print(f"{tag} dbt run --full-refresh", flush=True)
-    result.full_refresh_s = dbt(root, engine, "run", "--full-refresh")
+    result.full_refresh_s, peak_mb = dbt_measured(root, engine, "run", "--full-refresh")
+    # PostgreSQL works in its server's processes: the dbt client's peak says nothing.
+    result.full_refresh_peak_mb = peak_mb if engine != "postgres" else math.nan
     times, _ = model_times(root)
     result.full_models_all_s = sum(times.values())
     result.full_models_daily_job_s = sum(t for m, t in times.items() if m not in tuning)
@@ -365,22 +395,21 @@ def fmt(value: float, digits: int = 1) -> str:
 
 
 def table(results: list[Result]) -> str:
-    duck = {r.evaluations: r for r in results if r.engine == "duckdb"}
-    smallest = min(duck.values(), key=lambda r: r.evaluations) if duck else None
+    smallest = {}  # each engine's smallest case: what "flat as history grows" compares with
+    for r in results:
+        if r.engine not in smallest or r.evaluations < smallest[r.engine].evaluations:
+            smallest[r.engine] = r
     lines = [
         "| engine | evaluations | feedback rows | days | dbt build s | full refresh s "
         "| full models s (all / daily job) | weekly path models s | floor query s "
         "| weekly path ÷ floor | incremental day s | incr. models s (daily job / weekly path) "
         "| incr. ÷ full (daily job models) | incr. ÷ full (wall) | incr. vs smallest "
-        "| pandas baseline s | full refresh ÷ pandas | pandas peak MB | preview peak MB |",
-        "|" + " --- |" * 19,
+        "| full refresh peak MB | pandas baseline s | full refresh ÷ pandas | pandas peak MB "
+        "| preview peak MB |",
+        "|" + " --- |" * 20,
     ]
     for r in results:
-        flat = (
-            r.incremental_models_daily_job_s / smallest.incremental_models_daily_job_s
-            if smallest and r.engine == "duckdb"
-            else math.nan
-        )
+        flat = r.incremental_models_daily_job_s / smallest[r.engine].incremental_models_daily_job_s
         lines.append(
             f"| {r.engine} | {r.evaluations:,} | {r.feedback_rows:,} | {r.days} "
             f"| {fmt(r.build_s)} | {fmt(r.full_refresh_s)} "
@@ -391,19 +420,25 @@ def table(results: list[Result]) -> str:
             f"| {fmt(r.incremental_models_daily_job_s)} / {fmt(r.incremental_models_weekly_s)} "
             f"| {fmt(100 * r.incremental_models_daily_job_s / r.full_models_daily_job_s, 0)}% "
             f"| {fmt(100 * r.incremental_s / r.full_refresh_s, 0)}% | {fmt(flat, 2)}× "
+            f"| {fmt(r.full_refresh_peak_mb, 0)} "
             f"| {fmt(r.pandas_s)} | {fmt(r.full_refresh_s / r.pandas_s, 2)}× "
             f"| {fmt(r.pandas_peak_mb, 0)} | {fmt(r.preview_peak_mb, 0)} |"
         )
     return "\n".join(lines)
 
 
+def sizes(engine: str, listed: str) -> list[tuple[str, int]]:
+    """The cases of one engine from a comma-separated list of sizes ("" or "0": none)."""
+    return [(engine, int(size)) for size in listed.split(",") if size.strip() and int(size)]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default=os.environ.get("BENCH_SIZES", "1000000,10000000"))
-    parser.add_argument("--postgres-size", type=int,
-                        default=int(os.environ.get("BENCH_POSTGRES_SIZE", "1000000")))  # fmt: skip
-    parser.add_argument("--spark-size", type=int,
-                        default=int(os.environ.get("BENCH_SPARK_SIZE", "0")))  # fmt: skip
+    parser.add_argument(
+        "--postgres-sizes", default=os.environ.get("BENCH_POSTGRES_SIZES", "1000000,10000000")
+    )
+    parser.add_argument("--spark-sizes", default=os.environ.get("BENCH_SPARK_SIZES", "1000000"))
     parser.add_argument("--out", type=Path, default=PROJECT_DIR / "bench-results")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -411,14 +446,12 @@ def main(argv: list[str] | None = None) -> int:
         path = Path(args.worker)
         path.with_suffix(".out").write_bytes(pickle.dumps(worker(pickle.loads(path.read_bytes()))))
         return 0
-    cases = [("duckdb", int(size)) for size in args.sizes.split(",") if size.strip()]
-    if args.postgres_size:
-        cases.append(("postgres", args.postgres_size))
-    if args.spark_size:
+    cases = [*sizes("duckdb", args.sizes), *sizes("postgres", args.postgres_sizes)]
+    if args.spark_sizes.strip():
         try:
             import pyspark  # noqa: F401
 
-            cases.append(("spark", args.spark_size))
+            cases.extend(sizes("spark", args.spark_sizes))
         except ImportError:
             print("Spark skipped: PySpark is not installed (pip install -e '.[spark]')")
     args.out.mkdir(parents=True, exist_ok=True)
