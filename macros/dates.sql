@@ -93,11 +93,20 @@
     {%- if not modules.re.match('^[0-9]{4}-[0-9]{2}-[0-9]{2}$', earliest) -%}
         {{ exceptions.raise_compiler_error("var('earliest_valid_date') = '" ~ earliest ~ "' must be a date like 2000-01-01.") }}
     {%- endif -%}
-    {%- set latest = run_started_at.replace(tzinfo=none) + modules.datetime.timedelta(hours=hours) -%}
     case
-        when {{ utc_timestamp }} > cast('{{ latest.strftime("%Y-%m-%d %H:%M:%S") }}' as {{ dbt.type_timestamp() }})
+        when {{ utc_timestamp }} > cast('{{ valid_through() }}' as {{ dbt.type_timestamp() }})
             then 'created_at_in_future'
         when {{ utc_timestamp }} < cast('{{ earliest }} 00:00:00' as {{ dbt.type_timestamp() }})
             then 'created_at_too_early'
     end
+{%- endmacro %}
+
+
+{#-
+    The latest valid timestamp of this build: its clock plus var('future_tolerance_hours'),
+    as 'YYYY-MM-DD HH:MM:SS'. A row after it is quarantined as from the future.
+-#}
+{% macro valid_through() -%}
+    {%- set latest = run_started_at.replace(tzinfo=none) + modules.datetime.timedelta(hours=var('future_tolerance_hours', 24)) -%}
+    {{ return(latest.strftime("%Y-%m-%d %H:%M:%S")) }}
 {%- endmacro %}

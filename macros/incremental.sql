@@ -1,5 +1,8 @@
 {#-
-    Exact incremental models, replaced a whole day at a time.
+    Exact incremental models, replaced a whole day at a time. Where every raw table carries
+    loaded_at (and the engine deletes rows), the arrivals are found by it instead, and the
+    ranked tables are replaced key by key: macros/arrivals.sql. What follows is the method
+    without loaded_at, and the parts both share.
 
     The daily job must give exactly what `dbt build --full-refresh` gives, whatever order raw
     rows arrive in (late, replayed, changed weeks later, dated in the future). So a run does
@@ -29,10 +32,13 @@
     The config of an incremental model replaced by whole days. `rebuild` names what decides
     its days (see days_to_rebuild). With undated_rows, the model also holds rows without a
     day (raw rows without a timestamp): every run rebuilds them, in a branch of its own.
+    `by_key` ('evaluations' or 'reactions') marks a ranked table: where arrivals are found by
+    loaded_at (macros/arrivals.sql), it replaces the rows of the arriving keys, not days.
 -#}
-{% macro incremental_by_day(day_column, rebuild, undated_rows=false) -%}
+{% macro incremental_by_day(day_column, rebuild, undated_rows=false, by_key=none) -%}
+    {%- set key_argument = ("'" ~ by_key ~ "'") if by_key else 'none' -%}
     {%- set hooks = {
-        'pre_hook': "{{ prepare_day_rebuild('" ~ day_column ~ "', " ~ rebuild ~ ", " ~ undated_rows ~ ") }}",
+        'pre_hook': "{{ prepare_day_rebuild('" ~ day_column ~ "', " ~ rebuild ~ ", " ~ undated_rows ~ ", " ~ key_argument ~ ") }}",
         'post_hook': "{{ remember_processed_days() }}",
     } -%}
     {%- set config = adapter.dispatch('incremental_by_day_strategy', 'ai_performance')(day_column) -%}
@@ -114,6 +120,19 @@
 {%- endmacro %}
 
 
+{#-
+    A where-clause: the rows a ranked table (`by_key`) writes in this run: of the days to
+    rebuild, and by loaded_at also of the arriving keys (macros/arrivals.sql).
+-#}
+{% macro ranked_rows_to_write(by_key, day_column) -%}
+    {%- if is_load_rebuild() -%}
+        ({{ rows_of_keys(by_key, side_relation('rebuild_keys')) }} or {{ in_rebuild_days(day_column) }})
+    {%- else -%}
+        {{ in_rebuild_days(day_column) }}
+    {%- endif -%}
+{%- endmacro %}
+
+
 {%- macro rebuild_days_query() -%}
     select rebuild_day from {{ side_relation('rebuild_days') }}
 {%- endmacro %}
@@ -124,7 +143,12 @@
     every copy elsewhere of an evaluation found on them.
 -#}
 {% macro evaluations_to_rank(evaluations) -%}
-    {%- if is_day_rebuild() -%}
+    {%- if is_load_rebuild() -%}
+        (
+            evaluation_id in (select key_value from {{ side_relation('rebuild_keys') }} where key_type = 'evaluation_id')
+            or evaluated_date in ({{ rebuild_days_query() }})
+        )
+    {%- elif is_day_rebuild() -%}
         (
             evaluated_date in ({{ rebuild_days_query() }})
             or evaluation_id in ({{ spanning_keys('evaluation_id', rebuild_days_query()) }})
@@ -141,7 +165,16 @@
     same messages; and every copy of those (their copy decides whether they compete).
 -#}
 {% macro reactions_to_rank(labelled_feedback) -%}
-    {%- if is_day_rebuild() -%}
+    {%- if is_load_rebuild() -%}
+        {%- set keys = side_relation('rebuild_keys') -%}
+        (
+            feedback_id in (select key_value from {{ keys }} where key_type = 'feedback_id')
+            or {{ dbt.concat(["message_id", "'|'", "user_id"]) }} in (
+                select {{ dbt.concat(["key_value", "'|'", "user_id"]) }} from {{ keys }} where key_type = 'pair'
+            )
+            or reacted_date in ({{ rebuild_days_query() }})
+        )
+    {%- elif is_day_rebuild() -%}
         {%- set pair_days = spanning_key_days('reaction', rebuild_days_query(), 'feedback_log') -%}
         (
             reacted_date in ({{ rebuild_days_query() }})
@@ -260,8 +293,10 @@
     The pre-hook: on an incremental run, write the days to rebuild and delete them (from the
     model and from its processed days). Statements run here, in the model's transaction.
 -#}
-{% macro prepare_day_rebuild(day_column, rebuild, undated_rows=false) -%}
-    {%- if is_day_rebuild() -%}
+{% macro prepare_day_rebuild(day_column, rebuild, undated_rows=false, by_key=none) -%}
+    {%- if arrivals_by_load() -%}
+        {%- do prepare_load_rebuild(day_column, rebuild, undated_rows, by_key) -%}
+    {%- elif is_day_rebuild() -%}
         {%- set rebuild_days = side_relation('rebuild_days') -%}
         {%- set processed = adapter.get_relation(this.database, this.schema, this.identifier ~ '__processed_days') -%}
         {%- do replace_side_table(rebuild_days, days_to_rebuild(rebuild)) -%}
@@ -275,7 +310,10 @@
 
 {#- The post-hook: the raw days this build has processed. -#}
 {% macro remember_processed_days() -%}
-    {%- if execute and this is not none -%}
+    {%- if arrivals_by_load() -%}
+        {%- do remember_processed_loads() -%}
+    {%- elif execute and this is not none -%}
+        {%- do run_query("drop table if exists " ~ side_relation('processed_loads')) -%}
         {%- do replace_side_table(
             side_relation('processed_days'),
             "select source_table, source_day, row_count, row_fingerprint from " ~ ref('int_raw_days_fingerprinted')

@@ -3,11 +3,20 @@
 -- Ranked straight from staging with the rule of int_evaluations_ranked
 -- (macros/deduplication.sql), not read back from that row-level table: the weekly figures
 -- need only these sums, and writing every row first costs several times the ranking
--- itself (docs/performance.md).
+-- itself (docs/performance.md). An incremental run by loaded_at (macros/arrivals.sql)
+-- sums the days of the arriving evaluations from int_evaluations_ranked instead: a few
+-- days of a narrow table cost less than ranking them again.
 {{ config(**incremental_by_day('evaluated_date', ['evaluations'])) }}
 -- depends_on: {{ ref('int_raw_days_fingerprinted') }}
 -- depends_on: {{ ref('int_raw_keys_spanning_days') }}
+-- depends_on: {{ ref('int_evaluations_ranked') }}
 
+{% if is_load_rebuild() -%}
+with deduplicated as (
+    select * from {{ ref('int_evaluations_ranked') }}
+    where copy_rank = 1 and {{ in_rebuild_days('evaluated_date') }}
+),
+{%- else -%}
 with evaluations as (
     select * from {{ ref('stg_conversation_evaluation') }}
 ),
@@ -32,6 +41,7 @@ deduplicated as (
     select * from ranked
     where copy_rank = 1 and {{ in_rebuild_days('evaluated_date') }}
 ),
+{%- endif %}
 
 final as (
     select

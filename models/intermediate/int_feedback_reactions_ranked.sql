@@ -2,9 +2,11 @@
 -- delivery), then each distinct reaction within (message_id, user_id), newest first,
 -- because a user who changes their mind counts once, with their latest reaction
 -- (macros/deduplication.sql).
--- Incremental: a run ranks again the days whose raw rows changed, with every copy and every
--- reaction of the same users to the same messages, wherever it lies (macros/incremental.sql).
-{{ config(**incremental_by_day('reacted_date', ['reactions'])) }}
+-- Incremental: a run ranks again the arriving reactions' users' reactions to the same
+-- messages, with every copy (by loaded_at, macros/arrivals.sql), or without loaded_at the
+-- days whose raw rows changed, with every copy and every reaction of the same users to the
+-- same messages, wherever it lies (macros/incremental.sql).
+{{ config(**incremental_by_day('reacted_date', ['reactions'], by_key='reactions')) }}
 -- depends_on: {{ ref('int_raw_days_fingerprinted') }}
 -- depends_on: {{ ref('int_raw_keys_spanning_days') }}
 
@@ -63,7 +65,7 @@ final as (
         copy_rank,
         reaction_rank
     from all_copies
-    where {{ in_rebuild_days('reacted_date') }}
+    where {{ ranked_rows_to_write('reactions', 'reacted_date') }}
 )
 
 select * from final

@@ -129,3 +129,8 @@ final as (
 )
 
 select * from final
+{%- if arrivals_by_load() %}
+-- Every raw table has loaded_at: the incremental models find their arrivals by it
+-- (macros/arrivals.sql), and this table is not read.
+where 1 = 0
+{%- endif %}

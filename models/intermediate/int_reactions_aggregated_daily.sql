@@ -1,11 +1,19 @@
 -- Daily reaction counts: one copy per feedback_id, and per user and message only the
 -- latest reaction. Ranked straight from the labelled feedback with the rules of
 -- int_feedback_reactions_ranked (macros/deduplication.sql), not read back from that
--- row-level table, for the reason in int_evaluations_aggregated_daily.
+-- row-level table, for the reason in int_evaluations_aggregated_daily; an incremental run
+-- by loaded_at sums its days from that table, as int_evaluations_aggregated_daily does.
 {{ config(**incremental_by_day('reacted_date', ['reactions'])) }}
 -- depends_on: {{ ref('int_raw_days_fingerprinted') }}
 -- depends_on: {{ ref('int_raw_keys_spanning_days') }}
+-- depends_on: {{ ref('int_feedback_reactions_ranked') }}
 
+{% if is_load_rebuild() -%}
+with latest_reactions as (
+    select * from {{ ref('int_feedback_reactions_ranked') }}
+    where reaction_rank = 1 and {{ in_rebuild_days('reacted_date') }}
+),
+{%- else -%}
 with labelled_feedback as (
     select * from {{ ref('int_feedback_labelled') }}
 ),
@@ -44,6 +52,7 @@ latest_reactions as (
     select * from reactions_ranked
     where reaction_rank = 1 and {{ in_rebuild_days('reacted_date') }}
 ),
+{%- endif %}
 
 final as (
     select
