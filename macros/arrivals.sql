@@ -39,6 +39,26 @@
 {%- endmacro %}
 
 
+{#- A raw table, by name, from the graph's sources (none when it is not in the warehouse). -#}
+{% macro raw_relation(table) -%}
+    {%- for node in graph.sources.values() -%}
+        {%- if node.source_name == 'raw' and node.name == table -%}
+            {{ return(adapter.get_relation(node.database, node.schema, node.identifier)) }}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(none) }}
+{%- endmacro %}
+
+
+{#-
+    A raw table's loaded_at as the staging models read it, for the state queries: these read
+    the raw tables, not the staging views, which would normalise every row for a count.
+-#}
+{% macro raw_loaded_at(table) -%}
+    {{ return(loaded_at(raw_relation(table))) }}
+{%- endmacro %}
+
+
 {#-
     True when this run finds arrivals by loaded_at: every raw table has the column, and the
     engine deletes rows by key. Decided when the model is compiled, from the raw tables.
@@ -53,19 +73,12 @@
     {%- endif -%}
     {%- set column = var('loaded_at_column', 'loaded_at') | lower -%}
     {%- for table in raw_table_columns() -%}
-        {%- set found = [] -%}
-        {%- for node in graph.sources.values() -%}
-            {%- if node.source_name == 'raw' and node.name == table -%}
-                {%- set relation = adapter.get_relation(node.database, node.schema, node.identifier) -%}
-                {%- if relation is not none -%}
-                    {%- set names = adapter.get_columns_in_relation(relation) | map(attribute='name') | map('lower') | list -%}
-                    {%- if column in names -%}
-                        {%- do found.append(table) -%}
-                    {%- endif -%}
-                {%- endif -%}
-            {%- endif -%}
-        {%- endfor -%}
-        {%- if not found -%}
+        {%- set relation = raw_relation(table) -%}
+        {%- if relation is none -%}
+            {{ return(false) }}
+        {%- endif -%}
+        {%- set names = adapter.get_columns_in_relation(relation) | map(attribute='name') | map('lower') | list -%}
+        {%- if column not in names -%}
             {{ return(false) }}
         {%- endif -%}
     {%- endfor -%}
@@ -120,7 +133,7 @@
 {% macro pending_loads(upstream) -%}
     {%- set settings = arrival_settings() -%}
     {%- set parts = [] -%}
-    {%- for table, columns in raw_table_columns().items() -%}
+    {%- for table in raw_table_columns() -%}
         {%- if upstream.get(table) -%}
             {%- set ranked = graph_relation(upstream[table]) -%}
             {%- set state = adapter.get_relation(ranked.database, ranked.schema, ranked.identifier ~ '__processed_loads') -%}
@@ -132,9 +145,9 @@
             {%- endif -%}
         {%- else -%}
             {%- do parts.append(
-                "select '" ~ table ~ "' as source_table, max(loaded_at) as loaded_through, count(*) as row_count, "
-                ~ timestamp_literal(valid_through()) ~ " as valid_through, '" ~ settings ~ "' as settings from "
-                ~ graph_relation(columns.staging)
+                "select '" ~ table ~ "' as source_table, max(" ~ raw_loaded_at(table) ~ ") as loaded_through, "
+                ~ "count(*) as row_count, " ~ timestamp_literal(valid_through()) ~ " as valid_through, '"
+                ~ settings ~ "' as settings from " ~ raw_relation(table)
             ) -%}
         {%- endif -%}
     {%- endfor -%}
@@ -160,15 +173,16 @@
 -#}
 {% macro processed_loads_stand(processed, pending) -%}
     {%- set checks = [] -%}
-    {%- for table, columns in raw_table_columns().items() -%}
+    {%- for table in raw_table_columns() -%}
         {%- set before = processed.get(table) -%}
         {%- set now = pending.get(table) -%}
         {%- if before is none or now is none or before.settings != now.settings -%}
             {{ return(false) }}
         {%- endif -%}
+        {%- set loaded = raw_loaded_at(table) -%}
         {%- do checks.append(
-            "select " ~ before.row_count ~ " - count(*) from " ~ graph_relation(columns.staging)
-            ~ " where loaded_at is null or loaded_at <= " ~ timestamp_literal(before.loaded_through)
+            "select " ~ before.row_count ~ " - count(*) from " ~ raw_relation(table)
+            ~ " where " ~ loaded ~ " is null or " ~ loaded ~ " <= " ~ timestamp_literal(before.loaded_through)
         ) -%}
     {%- endfor -%}
     {%- for row in run_query(checks | join(' union all ')) -%}
@@ -186,57 +200,98 @@
     validity the clock changed in between (a row from the future come of age).
 -#}
 {% macro arrived(table, before, now) -%}
+    ({{ loaded_between(before, now) }} or {{ came_of_age(table, before, now) }})
+{%- endmacro %}
+
+{#- The rows loaded between two states. -#}
+{% macro loaded_between(before, now) -%}
+    (
+        loaded_at > {{ timestamp_literal(before.loaded_through) if before.loaded_through is not none else "cast('1900-01-01' as " ~ dbt.type_timestamp() ~ ")" }}
+        and loaded_at <= {{ timestamp_literal(now.loaded_through) }}
+    )
+{%- endmacro %}
+
+{#- The rows whose validity the clock changed between two states. -#}
+{% macro came_of_age(table, before, now) -%}
     {%- set time_column = raw_table_columns()[table].time -%}
     {%- set clocks = [before.valid_through, now.valid_through] | sort -%}
     (
-        (
-            loaded_at > {{ timestamp_literal(before.loaded_through) if before.loaded_through is not none else "cast('1900-01-01' as " ~ dbt.type_timestamp() ~ ")" }}
-            and loaded_at <= {{ timestamp_literal(now.loaded_through) }}
-        )
-        or (
-            {{ time_column }} > {{ timestamp_literal(clocks[0]) }}
-            and {{ time_column }} <= {{ timestamp_literal(clocks[1]) }}
-        )
+        {{ time_column }} > {{ timestamp_literal(clocks[0]) }}
+        and {{ time_column }} <= {{ timestamp_literal(clocks[1]) }}
     )
 {%- endmacro %}
 
 
+{#- A query of the keys of one type in a keys relation (see arriving_keys). -#}
+{% macro keys_of(keys, key_type) -%}
+    select key_value from {{ keys }} where key_type = '{{ key_type }}'
+{%- endmacro %}
+
+{#- A where-clause: the row's (message, user) pair is among the pairs P of a keys relation. -#}
+{% macro pair_in_keys(keys) -%}
+    (message_id, user_id) in (select key_value, user_id from {{ keys }} where key_type = 'pair')
+{%- endmacro %}
+
+
 {#-
-    The keys whose rows a run ranks again, as a query of (key_type, key_value, user_id):
+    The keys whose rows a run ranks again, as a query of (key_type, key_value, user_id), for
+    the kinds in `kinds` ('evaluations', 'reactions'):
       - evaluation_id: every arriving evaluation_id;
       - arrived_feedback_id: every arriving feedback_id (F0);
       - pair: the (message, user) pairs of every row of those feedback_ids (P);
       - feedback_id: the feedback_ids of every row of those pairs, and of the rows without a
         pair among F0 (F): the complete copy groups of the reactions ranked again.
+    P and F are found among the rows that can be ranked: those of the ranked table (every
+    valid row it processed) and the arrivals. A row outside both is invalid, and invalid
+    rows are never ranked, so they change no pair's ranking.
 -#}
-{% macro arriving_keys(rebuild, before, now) -%}
+{% macro arriving_keys(kinds, before, now) -%}
     {%- set evaluations = graph_relation('stg_conversation_evaluation') -%}
     {%- set feedback = graph_relation('stg_feedback_log') -%}
     {%- set null_string = "cast(null as " ~ dbt.type_string() ~ ")" -%}
     {%- set parts = [] -%}
-    {%- if 'evaluations' in rebuild -%}
+    {%- if 'evaluations' in kinds -%}
         {%- do parts.append(
-            "select distinct 'evaluation_id' as key_type, evaluation_id as key_value, " ~ null_string ~ " as user_id from "
-            ~ evaluations ~ " where evaluation_id is not null and " ~ arrived('conversation_evaluation', before['conversation_evaluation'], now['conversation_evaluation'])
+            "select distinct 'evaluation_id', evaluation_id, " ~ null_string ~ " from " ~ evaluations
+            ~ " where evaluation_id is not null and "
+            ~ arrived('conversation_evaluation', before['conversation_evaluation'], now['conversation_evaluation'])
         ) -%}
     {%- endif -%}
-    {%- if 'reactions' in rebuild -%}
-        {%- set arrived_ids = "select feedback_id from " ~ feedback ~ " where feedback_id is not null and "
-            ~ arrived('feedback_log', before['feedback_log'], now['feedback_log']) -%}
-        {%- set pairs = "select distinct message_id, user_id from " ~ feedback
-            ~ " where message_id is not null and user_id is not null and feedback_id in (" ~ arrived_ids ~ ")" -%}
-        {%- do parts.append("select distinct 'arrived_feedback_id', feedback_id, " ~ null_string ~ " from (" ~ arrived_ids ~ ") as arrived") -%}
-        {%- do parts.append("select 'pair', message_id, user_id from (" ~ pairs ~ ") as pairs") -%}
+    {%- if 'reactions' in kinds -%}
+        {%- do parts.append("select 'arrived_feedback_id', feedback_id, " ~ null_string ~ " from arrived_feedback") -%}
+        {%- do parts.append("select 'pair', message_id, user_id from arriving_pairs") -%}
         {%- do parts.append(
-            "select distinct 'feedback_id', feedback_id, " ~ null_string ~ " from " ~ feedback
-            ~ " where feedback_id is not null and ("
-            ~ dbt.concat(["message_id", "'|'", "user_id"]) ~ " in (select " ~ dbt.concat(["message_id", "'|'", "user_id"]) ~ " from (" ~ pairs ~ ") as pairs)"
-            ~ " or ((message_id is null or user_id is null) and feedback_id in (" ~ arrived_ids ~ ")))"
+            "select distinct 'feedback_id', feedback_id, " ~ null_string ~ " from rankable"
+            ~ " where feedback_id is not null and ((message_id, user_id) in (select message_id, user_id from arriving_pairs)"
+            ~ " or ((message_id is null or user_id is null) and feedback_id in (select feedback_id from arrived_feedback)))"
         ) -%}
     {%- endif -%}
     {%- if not parts -%}
         {%- do parts.append("select " ~ null_string ~ ", " ~ null_string ~ ", " ~ null_string ~ " where 1 = 0") -%}
     {%- endif -%}
+    {%- if 'reactions' in kinds %}
+    with arrived as (
+        select feedback_id, message_id, user_id from {{ feedback }}
+        where {{ arrived('feedback_log', before['feedback_log'], now['feedback_log']) }}
+    ),
+
+    arrived_feedback as (
+        select distinct feedback_id from arrived where feedback_id is not null
+    ),
+
+    rankable as (
+        select feedback_id, message_id, user_id from {{ graph_relation(ranked_tables().reactions.model) }}
+        union all
+        select feedback_id, message_id, user_id from arrived
+    ),
+
+    arriving_pairs as (
+        select distinct message_id, user_id from rankable
+        where
+            message_id is not null and user_id is not null
+            and feedback_id in (select feedback_id from arrived_feedback)
+    )
+    {% endif -%}
     select * from (
         {{ parts | join(' union all ') }}
     ) as keys (key_type, key_value, user_id)
@@ -244,40 +299,87 @@
 
 
 {#-
-    The days a run rebuilds, as a query of one column: for each kind in `rebuild`, the days
-    of every raw row of the arriving keys (the raw tables still hold their old rows, so the
-    old days and the new), and for rejected rows the arrivals' own days. `keys` is the
-    relation of arriving_keys.
+    The days of every raw row of the keys of `kinds` in a keys relation: the raw tables still
+    hold the keys' old rows, so these are their old days and their new. (A ranked table
+    keeps, instead, the days of its own rows of the keys, before and after: the days whose
+    ranked rows changed.)
 -#}
-{% macro arriving_days(rebuild, before, now, keys) -%}
-    {%- set evaluations = graph_relation('stg_conversation_evaluation') -%}
-    {%- set feedback = graph_relation('stg_feedback_log') -%}
-    {%- set messages = graph_relation('stg_conversation_log') -%}
+{% macro key_days(kinds, keys) -%}
     {%- set parts = [] -%}
-    {%- if 'evaluations' in rebuild -%}
+    {%- if 'evaluations' in kinds -%}
         {%- do parts.append(
-            "select evaluated_date from " ~ evaluations ~ " where evaluation_id in (select key_value from "
-            ~ keys ~ " where key_type = 'evaluation_id')"
+            "select evaluated_date from " ~ graph_relation('stg_conversation_evaluation')
+            ~ " where evaluation_id in (" ~ keys_of(keys, 'evaluation_id') ~ ")"
         ) -%}
     {%- endif -%}
-    {%- if 'reactions' in rebuild -%}
+    {%- if 'reactions' in kinds -%}
         {%- do parts.append(
-            "select reacted_date from " ~ feedback ~ " where feedback_id in (select key_value from "
-            ~ keys ~ " where key_type = 'feedback_id') or " ~ dbt.concat(["message_id", "'|'", "user_id"])
-            ~ " in (select " ~ dbt.concat(["key_value", "'|'", "user_id"]) ~ " from " ~ keys ~ " where key_type = 'pair')"
+            "select reacted_date from " ~ graph_relation('stg_feedback_log')
+            ~ " where feedback_id in (" ~ keys_of(keys, 'feedback_id') ~ ") or " ~ pair_in_keys(keys)
         ) -%}
     {%- endif -%}
-    {%- if 'rejected' in rebuild -%}
-        {%- do parts.append("select evaluated_date from " ~ evaluations ~ " where "
-            ~ arrived('conversation_evaluation', before['conversation_evaluation'], now['conversation_evaluation'])) -%}
-        {%- do parts.append("select reacted_date from " ~ feedback ~ " where "
-            ~ arrived('feedback_log', before['feedback_log'], now['feedback_log'])) -%}
-    {%- endif -%}
+    {{ return(parts) }}
+{%- endmacro %}
+
+
+{#-
+    A query of the days whose rows of a ranked table changed in this run, each with whether
+    a counted row changed: its rows of the arriving keys before (`__keys_before`) and after,
+    compared. A replayed copy changes its own day (a duplicate more), not the counted rows:
+    its loaded_at, which only orders identical copies and which no model after the ranked
+    tables reads, is left out of the comparison.
+-#}
+{% macro changed_key_days(day_column, by_key) -%}
+    {%- set before = side_relation('keys_before') -%}
+    {%- set columns = adapter.get_columns_in_relation(before) | rejectattr('name', 'equalto', 'loaded_at')
+        | map(attribute='quoted') | join(', ') -%}
+    {%- set after = "select " ~ columns ~ " from " ~ this ~ " where " ~ rows_of_keys(by_key, side_relation('rebuild_keys')) -%}
+    with changed as (
+        (select {{ columns }} from {{ before }} except {{ after }})
+        union all
+        ({{ after }} except select {{ columns }} from {{ before }})
+    )
+    select distinct {{ day_column }} as rebuild_day, {{ ranked_tables()[by_key].counted }} as counted
+    from changed
+    where {{ day_column }} is not null
+{%- endmacro %}
+
+
+{#-
+    The days of the arrivals themselves: of the rejected rows among them (a rejection
+    concerns its own row only; a row from the future come of age leaves the quarantine),
+    and the days of the reactions to arriving messages (a reaction's model version is its
+    message's).
+-#}
+{% macro arrival_days(rebuild, before, now) -%}
+    {%- set feedback = graph_relation('stg_feedback_log') -%}
+    {%- set parts = [] -%}
+    {%- set rejected = {
+        'conversation_evaluation': ['stg_conversation_evaluation', 'evaluated_date', 'not is_valid'],
+        'feedback_log': ['int_feedback_labelled', 'reacted_date', 'invalid_reason is not null'],
+    } -%}
+    {%- for table, (relation, day, is_rejected) in rejected.items() if 'rejected' in rebuild -%}
+        {%- do parts.append(
+            "select " ~ day ~ " from " ~ graph_relation(relation) ~ " where ("
+            ~ loaded_between(before[table], now[table]) ~ " and " ~ is_rejected ~ ") or "
+            ~ came_of_age(table, before[table], now[table])
+        ) -%}
+    {%- endfor -%}
     {%- if 'messages' in rebuild -%}
         {%- do parts.append(
-            "select reacted_date from " ~ feedback ~ " where message_id in (select message_id from " ~ messages
-            ~ " where " ~ arrived('conversation_log', before['conversation_log'], now['conversation_log']) ~ ")"
+            "select reacted_date from " ~ feedback ~ " where message_id in (select message_id from "
+            ~ graph_relation('stg_conversation_log') ~ " where "
+            ~ arrived('conversation_log', before['conversation_log'], now['conversation_log']) ~ ")"
         ) -%}
+    {%- endif -%}
+    {{ return(parts) }}
+{%- endmacro %}
+
+
+{#- A query of the distinct days of some queries of one column of days. -#}
+{% macro distinct_days(parts) -%}
+    {%- if not parts -%}
+        {%- do parts.append("select cast(null as date) where 1 = 0") -%}
     {%- endif -%}
     select distinct rebuild_day from (
         {{ parts | join(' union all ') }}
@@ -292,10 +394,51 @@
     {%- for table, columns in raw_table_columns().items() -%}
         {%- do parts.append("select " ~ columns.day ~ " from " ~ graph_relation(columns.staging)) -%}
     {%- endfor -%}
-    select distinct rebuild_day from (
-        {{ parts | join(' union all ') }}
-    ) as days (rebuild_day)
-    where rebuild_day is not null
+    {{ return(distinct_days(parts)) }}
+{%- endmacro %}
+
+
+{#-
+    The ranked tables, by the kind of keys they rank: each finds the arriving keys of its raw
+    table once per run, and the days its rows of those keys changed, for the models that
+    read it. `counted`: its rows that the daily figures count (the other rows are set aside).
+-#}
+{% macro ranked_tables() -%}
+    {{ return({
+        'evaluations': {'model': 'int_evaluations_ranked', 'table': 'conversation_evaluation', 'counted': 'copy_rank = 1'},
+        'reactions': {'model': 'int_feedback_reactions_ranked', 'table': 'feedback_log', 'counted': 'reaction_rank = 1'},
+    }) }}
+{%- endmacro %}
+
+
+{#- The span between two states of one raw table, as text: equal spans, equal arrivals. -#}
+{% macro arrival_span(before, now) -%}
+    {%- set parts = [] -%}
+    {%- for state in [before, now] -%}
+        {%- do parts.append([state.loaded_through, state.row_count, state.valid_through, state.settings] | join('|')) -%}
+    {%- endfor -%}
+    {{ return(parts | join(' to ')) }}
+{%- endmacro %}
+
+
+{#-
+    The days whose rows of a ranked table changed in this run (`<ranked>__key_days`: with
+    `every_copy`, any row; otherwise the counted rows), when it found its keys over the same
+    span as this model's (none otherwise: this model finds its own).
+-#}
+{% macro shared_key_days(kind, before, now, every_copy) -%}
+    {%- set ranked = graph_relation(ranked_tables()[kind].model) -%}
+    {%- set table = ranked_tables()[kind].table -%}
+    {%- set between = adapter.get_relation(ranked.database, ranked.schema, ranked.identifier ~ '__arrivals_between') -%}
+    {%- set days = adapter.get_relation(ranked.database, ranked.schema, ranked.identifier ~ '__key_days') -%}
+    {%- if between is none or days is none -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set found = run_query("select span from " ~ between ~ " where source_table = '" ~ table ~ "'") -%}
+    {%- if found.rows | length == 1 and found.rows[0][0] == arrival_span(before[table], now[table]) -%}
+        {{ return("select rebuild_day from " ~ days ~ ("" if every_copy else " where counted")) }}
+    {%- endif -%}
+    {{ return(none) }}
 {%- endmacro %}
 
 
@@ -304,32 +447,52 @@
     (`__pending_loads`, made `__processed_loads` by the post-hook, so a run that dies is
     redone), the keys and days to rebuild, and their rows deleted. For each raw table it
     reads through a ranked table, the model takes that table's state (it processes what the
-    ranked table processed); `by_key` (a ranked table: 'evaluations' or 'reactions')
-    deletes the rows of the arriving keys as well as those of the days.
+    ranked table processed) and, over the same span, the days of the keys it found.
+    `by_key` (a ranked table: 'evaluations' or 'reactions') deletes the rows of the arriving
+    keys, not of days, and keeps them and the span for its post-hook, which finds the days
+    they changed for the models that read it.
 -#}
-{% macro prepare_load_rebuild(day_column, rebuild, undated_rows, by_key) -%}
+{% macro prepare_load_rebuild(day_column, rebuild, undated_rows, by_key, every_copy) -%}
     {%- set upstream = {} -%}
-    {%- if not by_key and 'evaluations' in rebuild -%}
-        {%- do upstream.update({'conversation_evaluation': 'int_evaluations_ranked'}) -%}
-    {%- endif -%}
-    {%- if not by_key and 'reactions' in rebuild -%}
-        {%- do upstream.update({'feedback_log': 'int_feedback_reactions_ranked'}) -%}
-    {%- endif -%}
+    {%- for kind, ranked in ranked_tables().items() if not by_key and kind in rebuild -%}
+        {%- do upstream.update({ranked.table: ranked.model}) -%}
+    {%- endfor -%}
     {%- set pending = side_relation('pending_loads') -%}
     {%- do replace_side_table(pending, pending_loads(upstream)) -%}
+    {%- if by_key -%}
+        {#- Kept only by a run that found them: a full build or a rebuild of every day has none. -#}
+        {%- do drop_side_table(side_relation('arrivals_between')) -%}
+    {%- endif -%}
     {%- if is_load_rebuild() -%}
         {%- set processed = adapter.get_relation(this.database, this.schema, this.identifier ~ '__processed_loads') -%}
         {%- set before = loads_by_table(processed) -%}
         {%- set now = loads_by_table(pending) -%}
         {%- set keys = side_relation('rebuild_keys') -%}
         {%- set days = side_relation('rebuild_days') -%}
-        {%- if processed_loads_stand(before, now) -%}
-            {%- do replace_side_table(keys, arriving_keys(rebuild, before, now)) -%}
-            {%- if by_key -%}
-                {%- do replace_side_table(days, "select rebuild_day from (" ~ every_raw_day() ~ ") as days where 1 = 0") -%}
-            {%- else -%}
-                {%- do replace_side_table(days, arriving_days(rebuild, before, now, keys)) -%}
+        {%- set stands = processed_loads_stand(before, now) -%}
+        {%- if stands and by_key -%}
+            {%- set table = ranked_tables()[by_key].table -%}
+            {%- do replace_side_table(keys, arriving_keys([by_key], before, now)) -%}
+            {%- do replace_side_table(side_relation('keys_before'), "select * from " ~ this ~ " where " ~ rows_of_keys(by_key, keys)) -%}
+            {%- do replace_side_table(side_relation('arrivals_between'),
+                "select '" ~ table ~ "' as source_table, '" ~ arrival_span(before[table], now[table]) ~ "' as span") -%}
+            {%- do replace_side_table(days, distinct_days([])) -%}
+        {%- elif stands -%}
+            {%- set parts = arrival_days(rebuild, before, now) -%}
+            {%- set own = [] -%}
+            {%- for kind in ranked_tables() if kind in rebuild -%}
+                {%- set shared = shared_key_days(kind, before, now, every_copy) -%}
+                {%- if shared is none -%}
+                    {%- do own.append(kind) -%}
+                {%- else -%}
+                    {%- do parts.append(shared) -%}
+                {%- endif -%}
+            {%- endfor -%}
+            {%- if own -%}
+                {%- do replace_side_table(keys, arriving_keys(own, before, now)) -%}
+                {%- do parts.extend(key_days(own, keys)) -%}
             {%- endif -%}
+            {%- do replace_side_table(days, distinct_days(parts)) -%}
         {%- else -%}
             {{ log(this.identifier ~ ": what it processed no longer stands (rows deleted or loaded with an old loaded_at, a setting changed, or no state yet): every day is rebuilt", info=true) }}
             {%- do replace_side_table(keys, arriving_keys([], none, none)) -%}
@@ -360,20 +523,23 @@
 -#}
 {% macro rows_of_keys(by_key, keys) -%}
     {%- if by_key == 'evaluations' -%}
-        {{ return("evaluation_id in (select key_value from " ~ keys ~ " where key_type = 'evaluation_id')") }}
+        {{ return("evaluation_id in (" ~ keys_of(keys, 'evaluation_id') ~ ")") }}
     {%- endif -%}
-    {%- set pair = dbt.concat(["message_id", "'|'", "user_id"]) -%}
     {{ return(
-        "(" ~ pair ~ " in (select " ~ dbt.concat(["key_value", "'|'", "user_id"]) ~ " from " ~ keys ~ " where key_type = 'pair')"
-        ~ " or ((message_id is null or user_id is null) and feedback_id in (select key_value from " ~ keys
-        ~ " where key_type = 'arrived_feedback_id')))"
+        "(" ~ pair_in_keys(keys) ~ " or ((message_id is null or user_id is null) and feedback_id in ("
+        ~ keys_of(keys, 'arrived_feedback_id') ~ ")))"
     ) }}
 {%- endmacro %}
 
 
 {#- The post-hook of a run by loaded_at: what it processed, for the next run. -#}
-{% macro remember_processed_loads() -%}
+{% macro remember_processed_loads(day_column, by_key) -%}
     {%- set pending = side_relation('pending_loads') -%}
+    {%- set between = side_relation('arrivals_between') -%}
+    {%- if by_key and adapter.get_relation(between.database, between.schema, between.identifier) is not none -%}
+        {%- do replace_side_table(side_relation('key_days'), changed_key_days(day_column, by_key)) -%}
+        {%- do drop_side_table(side_relation('keys_before')) -%}
+    {%- endif -%}
     {%- do replace_side_table(side_relation('processed_loads'), "select * from " ~ pending) -%}
-    {%- do run_query("drop table if exists " ~ side_relation('processed_days')) -%}
+    {%- do drop_side_table(side_relation('processed_days')) -%}
 {%- endmacro %}

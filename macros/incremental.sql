@@ -34,12 +34,15 @@
     day (raw rows without a timestamp): every run rebuilds them, in a branch of its own.
     `by_key` ('evaluations' or 'reactions') marks a ranked table: where arrivals are found by
     loaded_at (macros/arrivals.sql), it replaces the rows of the arriving keys, not days.
+    There, a model that reads a ranked table rebuilds the days whose counted rows changed
+    (the winning copy, the latest reaction); `every_copy` marks one that also reports the
+    rows set aside (duplicates, superseded reactions), and rebuilds the days of any change.
 -#}
-{% macro incremental_by_day(day_column, rebuild, undated_rows=false, by_key=none) -%}
+{% macro incremental_by_day(day_column, rebuild, undated_rows=false, by_key=none, every_copy=false) -%}
     {%- set key_argument = ("'" ~ by_key ~ "'") if by_key else 'none' -%}
     {%- set hooks = {
-        'pre_hook': "{{ prepare_day_rebuild('" ~ day_column ~ "', " ~ rebuild ~ ", " ~ undated_rows ~ ", " ~ key_argument ~ ") }}",
-        'post_hook': "{{ remember_processed_days() }}",
+        'pre_hook': "{{ prepare_day_rebuild('" ~ day_column ~ "', " ~ rebuild ~ ", " ~ undated_rows ~ ", " ~ key_argument ~ ", " ~ every_copy ~ ") }}",
+        'post_hook': "{{ remember_processed_days('" ~ day_column ~ "', " ~ key_argument ~ ") }}",
     } -%}
     {%- set config = adapter.dispatch('incremental_by_day_strategy', 'ai_performance')(day_column) -%}
     {%- do config.update(hooks) -%}
@@ -145,7 +148,7 @@
 {% macro evaluations_to_rank(evaluations) -%}
     {%- if is_load_rebuild() -%}
         (
-            evaluation_id in (select key_value from {{ side_relation('rebuild_keys') }} where key_type = 'evaluation_id')
+            evaluation_id in ({{ keys_of(side_relation('rebuild_keys'), 'evaluation_id') }})
             or evaluated_date in ({{ rebuild_days_query() }})
         )
     {%- elif is_day_rebuild() -%}
@@ -168,10 +171,8 @@
     {%- if is_load_rebuild() -%}
         {%- set keys = side_relation('rebuild_keys') -%}
         (
-            feedback_id in (select key_value from {{ keys }} where key_type = 'feedback_id')
-            or {{ dbt.concat(["message_id", "'|'", "user_id"]) }} in (
-                select {{ dbt.concat(["key_value", "'|'", "user_id"]) }} from {{ keys }} where key_type = 'pair'
-            )
+            feedback_id in ({{ keys_of(keys, 'feedback_id') }})
+            or {{ pair_in_keys(keys) }}
             or reacted_date in ({{ rebuild_days_query() }})
         )
     {%- elif is_day_rebuild() -%}
@@ -293,9 +294,9 @@
     The pre-hook: on an incremental run, write the days to rebuild and delete them (from the
     model and from its processed days). Statements run here, in the model's transaction.
 -#}
-{% macro prepare_day_rebuild(day_column, rebuild, undated_rows=false, by_key=none) -%}
+{% macro prepare_day_rebuild(day_column, rebuild, undated_rows=false, by_key=none, every_copy=false) -%}
     {%- if arrivals_by_load() -%}
-        {%- do prepare_load_rebuild(day_column, rebuild, undated_rows, by_key) -%}
+        {%- do prepare_load_rebuild(day_column, rebuild, undated_rows, by_key, every_copy) -%}
     {%- elif is_day_rebuild() -%}
         {%- set rebuild_days = side_relation('rebuild_days') -%}
         {%- set processed = adapter.get_relation(this.database, this.schema, this.identifier ~ '__processed_days') -%}
@@ -309,11 +310,11 @@
 
 
 {#- The post-hook: the raw days this build has processed. -#}
-{% macro remember_processed_days() -%}
+{% macro remember_processed_days(day_column, by_key=none) -%}
     {%- if arrivals_by_load() -%}
-        {%- do remember_processed_loads() -%}
+        {%- do remember_processed_loads(day_column, by_key) -%}
     {%- elif execute and this is not none -%}
-        {%- do run_query("drop table if exists " ~ side_relation('processed_loads')) -%}
+        {%- do drop_side_table(side_relation('processed_loads')) -%}
         {%- do replace_side_table(
             side_relation('processed_days'),
             "select source_table, source_day, row_count, row_fingerprint from " ~ ref('int_raw_days_fingerprinted')
@@ -322,10 +323,21 @@
 {%- endmacro %}
 
 
-{#- A small table of the model's own, replaced. -#}
+{#-
+    A small table of the model's own, replaced. The relation cache learns of it, so a model
+    later in the same run finds it (a ranked table's state, read by the models after it).
+-#}
 {% macro replace_side_table(relation, sql) -%}
-    {%- do run_query("drop table if exists " ~ relation) -%}
-    {%- do run_query(adapter.dispatch('create_side_table', 'ai_performance')(relation, sql)) -%}
+    {%- set table = relation.incorporate(type='table') -%}
+    {%- do drop_side_table(table) -%}
+    {%- do run_query(adapter.dispatch('create_side_table', 'ai_performance')(table, sql)) -%}
+    {%- do adapter.cache_added(table) -%}
+{%- endmacro %}
+
+{% macro drop_side_table(relation) -%}
+    {%- set table = relation.incorporate(type='table') -%}
+    {%- do run_query("drop table if exists " ~ table) -%}
+    {%- do adapter.cache_dropped(table) -%}
 {%- endmacro %}
 
 {% macro default__create_side_table(relation, sql) -%}
@@ -359,7 +371,7 @@
         {%- set kept = relation.incorporate(path={'identifier': relation.identifier ~ '_kept'}) -%}
         {%- do replace_side_table(kept, "select * from " ~ relation ~ " where source_day not in (select rebuild_day from " ~ days ~ ")") -%}
         {%- do replace_side_table(relation, "select * from " ~ kept) -%}
-        {%- do run_query("drop table if exists " ~ kept) -%}
+        {%- do drop_side_table(kept) -%}
     {%- elif listed | length > 0 -%}
         {%- for batch in listed | batch(200) -%}
             {%- set partitions = [] -%}

@@ -1,6 +1,8 @@
 -- Incremental by day: a run rebuilds the days whose raw rows changed or whose duplicates and
 -- superseded reactions moved, and the undated raw rows (quality_date NULL).
-{{ config(**incremental_by_day('quality_date', ['rejected', 'evaluations', 'reactions'], undated_rows=true)) }}
+{{ config(**incremental_by_day(
+    'quality_date', ['rejected', 'evaluations', 'reactions'], undated_rows=true, every_copy=true
+)) }}
 -- depends_on: {{ ref('int_raw_days_fingerprinted') }}
 -- depends_on: {{ ref('int_raw_keys_spanning_days') }}
 
