@@ -252,3 +252,47 @@ def test_a_day_rebuilt_for_a_neighbour_ranks_its_rows_with_all_their_copies(make
     assert feedback == {dt.date(2026, 2, 5): 1, dt.date(2026, 2, 9): 1}
     full_refresh(warehouse)
     assert_same_tables(incremental, snapshot(warehouse))
+
+
+def test_a_redelivered_copy_rebuilds_only_the_duplicate_count_of_its_day(make_warehouse):
+    """By loaded_at, the daily figures rebuild the days whose counted rows changed: a copy
+    delivered again (same values, a later loaded_at) changes only data_quality_daily's count
+    of duplicates on its day. The first daily job after a new build rebuilds no day it need
+    not: every model finds the state its ranked table kept in the same run."""
+    from incremental_support import create_raw_tables, insert_rows
+
+    warehouse = make_warehouse("duckdb", as_of_date="2026-02-23")
+    create_raw_tables(warehouse, with_loaded_at=True)
+    day = {n: dt.datetime(2026, 2, n, 10) for n in (2, 5, 9)}
+    evaluation = {"conversation_id": "c1", "score": 5.0, "accuracy": None, "consistency": None,
+                  "emotion_match": None, "evaluator": "human", "model_version": "v1"}  # fmt: skip
+    first = [
+        {**evaluation, "evaluation_id": "e2", "message_id": "m2", "created_at": day[2]},
+        {**evaluation, "evaluation_id": "e5", "message_id": "m5", "created_at": day[5]},
+    ]
+    insert_rows(warehouse, "conversation_evaluation", first, dt.datetime(2026, 2, 10))
+    warehouse.dbt("build", "--exclude", "tag:tuning", "--exclude-resource-type", "unit_test")
+    daily_job(warehouse)  # nothing arrived: no day to rebuild
+
+    def rebuilt(model: str, schema: str) -> set[dt.date]:
+        rows = warehouse.query(f"select rebuild_day from {schema}.{model}__rebuild_days")
+        return {row["rebuild_day"] for row in rows}
+
+    intermediate = f"{warehouse.schema}_intermediate"
+    assert rebuilt("int_evaluations_aggregated_daily", intermediate) == set()
+    insert_rows(warehouse, "conversation_evaluation", [
+        first[0], {**evaluation, "evaluation_id": "e9", "message_id": "m9", "created_at": day[9]},
+    ], dt.datetime(2026, 2, 11))  # fmt: skip
+    daily_job(warehouse)
+
+    assert rebuilt("int_evaluations_aggregated_daily", intermediate) == {day[9].date()}
+    assert rebuilt("data_quality_daily", warehouse.schema) == {day[2].date(), day[9].date()}
+    duplicates = {
+        row["quality_date"]: row["row_count"]
+        for row in warehouse.mart("data_quality_daily")
+        if row["issue"] == "duplicate_evaluation_id"
+    }
+    assert duplicates == {day[2].date(): 1}
+    incremental = snapshot(warehouse)
+    full_refresh(warehouse)
+    assert_same_tables(incremental, snapshot(warehouse))
