@@ -378,11 +378,8 @@
 
 {#- A query of the distinct days of some queries of one column of days. -#}
 {% macro distinct_days(parts) -%}
-    {%- if not parts -%}
-        {%- do parts.append("select cast(null as date) where 1 = 0") -%}
-    {%- endif -%}
     select distinct rebuild_day from (
-        {{ parts | join(' union all ') }}
+        {{ (parts or ["select cast(null as date) where 1 = 0"]) | join(' union all ') }}
     ) as days (rebuild_day)
     where rebuild_day is not null
 {%- endmacro %}
