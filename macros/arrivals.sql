@@ -98,8 +98,9 @@
 
 {#-
     What decides a row's validity besides its own values and the clock: the validity vars,
-    the report time zone (a row's day), the loaded_at column, and the label map's content.
-    When it changes, the model rebuilds every day.
+    the report time zone (a row's day), the loaded_at column, and the label map's content;
+    and the two raters judge_agreement_weekly pairs. When it changes, the model rebuilds
+    every day.
 -#}
 {% macro arrival_settings() -%}
     {%- set label_map = graph_relation('feedback_label_map') -%}
@@ -109,7 +110,7 @@
     {%- set parts = [
         var('earliest_valid_date', '2000-01-01'), var('future_tolerance_hours', 24),
         var('report_timezone', 'UTC'), var('loaded_at_column', 'loaded_at'),
-        labels[0], labels[1],
+        labels[0], labels[1], human_evaluator(), judge_evaluator(),
     ] -%}
     {{ return(parts | join('|')) }}
 {%- endmacro %}
@@ -126,21 +127,35 @@
 
 {#-
     Per raw table, the state a run of this model will have processed: from the raw table
-    itself now, or, for a table whose rows the model reads through a ranked table, the state
-    that ranked table processed (none when it has none: the model then rebuilds every day
-    and keeps no state, so its next run does too).
+    itself now, or, for a table whose rows the model reads through tables built before it
+    (`upstream`: the ranked tables, int_rejected_rows), the state those processed, when they
+    all processed the same (none otherwise, or when one has none: the model then rebuilds
+    every day and keeps no state for the table, so its next run does too, until they agree).
 -#}
 {% macro pending_loads(upstream) -%}
     {%- set settings = arrival_settings() -%}
     {%- set parts = [] -%}
     {%- for table in raw_table_columns() -%}
         {%- if upstream.get(table) -%}
-            {%- set ranked = graph_relation(upstream[table]) -%}
-            {%- set state = adapter.get_relation(ranked.database, ranked.schema, ranked.identifier ~ '__processed_loads') -%}
-            {%- if state is not none -%}
+            {%- set states = [] -%}
+            {%- for model in upstream[table] -%}
+                {%- set built = graph_relation(model) -%}
+                {%- do states.append(adapter.get_relation(built.database, built.schema, built.identifier ~ '__processed_loads')) -%}
+            {%- endfor -%}
+            {%- if none not in states -%}
+                {%- set agree = [] -%}
+                {%- for other in states[1:] -%}
+                    {%- do agree.append(
+                        "exists (select 1 from " ~ other ~ " as other where other.source_table = first.source_table"
+                        ~ " and " ~ same_value('other.loaded_through', 'first.loaded_through')
+                        ~ " and other.row_count = first.row_count"
+                        ~ " and " ~ same_value('other.valid_through', 'first.valid_through')
+                        ~ " and other.settings = first.settings)"
+                    ) -%}
+                {%- endfor -%}
                 {%- do parts.append(
-                    "select source_table, loaded_through, row_count, valid_through, settings from " ~ state
-                    ~ " where source_table = '" ~ table ~ "'"
+                    "select source_table, loaded_through, row_count, valid_through, settings from " ~ states[0]
+                    ~ " as first where source_table = '" ~ table ~ "'" ~ (" and " ~ agree | join(' and ') if agree else "")
                 ) -%}
             {%- endif -%}
         {%- else -%}
@@ -152,6 +167,12 @@
         {%- endif -%}
     {%- endfor -%}
     {{ return(parts | join(' union all ')) }}
+{%- endmacro %}
+
+
+{#- Both NULL, or equal. -#}
+{% macro same_value(left, right) -%}
+    ({{ left }} = {{ right }} or ({{ left }} is null and {{ right }} is null))
 {%- endmacro %}
 
 
@@ -324,7 +345,7 @@
 
 {#-
     A query of the days whose rows of a ranked table changed in this run, each with whether
-    a counted row changed: its rows of the arriving keys before (`__keys_before`) and after,
+    a counted row changed and the message it belongs to (for the weekly models): its rows of the arriving keys before (`__keys_before`) and after,
     compared. A replayed copy changes its own day (a duplicate more), not the counted rows:
     its loaded_at, which only orders identical copies and which no model after the ranked
     tables reads, is left out of the comparison.
@@ -339,7 +360,8 @@
         union all
         ({{ after }} except select {{ columns }} from {{ before }})
     )
-    select distinct {{ day_column }} as rebuild_day, {{ ranked_tables()[by_key].counted }} as counted
+    select distinct
+        {{ day_column }} as rebuild_day, {{ ranked_tables()[by_key].counted }} as counted, message_id
     from changed
     where {{ day_column }} is not null
 {%- endmacro %}
@@ -348,11 +370,12 @@
 {#-
     The days of the arrivals themselves: of the rejected rows among them (a rejection
     concerns its own row only; a row from the future come of age leaves the quarantine),
-    and the days of the reactions to arriving messages (a reaction's model version is its
-    message's).
+    and the days of the counted reactions to arriving messages (a reaction's model version
+    is its message's). Those are read from the ranked reactions, brought up to date before
+    this model: a reaction counted before this run and not now changed, so its day is among
+    the reactions' key days.
 -#}
 {% macro arrival_days(rebuild, before, now) -%}
-    {%- set feedback = graph_relation('stg_feedback_log') -%}
     {%- set parts = [] -%}
     {%- set rejected = {
         'conversation_evaluation': ['stg_conversation_evaluation', 'evaluated_date', 'not is_valid'],
@@ -367,8 +390,8 @@
     {%- endfor -%}
     {%- if 'messages' in rebuild -%}
         {%- do parts.append(
-            "select reacted_date from " ~ feedback ~ " where message_id in (select message_id from "
-            ~ graph_relation('stg_conversation_log') ~ " where "
+            "select reacted_date from " ~ graph_relation('int_feedback_latest_reactions')
+            ~ " where message_id in (select message_id from " ~ graph_relation('stg_conversation_log') ~ " where "
             ~ arrived('conversation_log', before['conversation_log'], now['conversation_log']) ~ ")"
         ) -%}
     {%- endif -%}
@@ -408,6 +431,68 @@
 {%- endmacro %}
 
 
+{#-
+    The rejected rows: one table (int_rejected_rows) of every raw row that fails validation,
+    over the tables whose rows it validates. By loaded_at it appends arrivals rather than
+    rebuilding days (a rejection concerns its own row only), and keeps the days whose
+    rejected rows changed, for the quarantine models that read it.
+-#}
+{% macro rejected_table() -%}
+    {{ return({'model': 'int_rejected_rows', 'tables': {
+        'conversation_evaluation': 'evaluated_at', 'feedback_log': 'reacted_at',
+    }}) }}
+{%- endmacro %}
+
+
+{#-
+    A where-clause for int_rejected_rows, on the rows of one raw table (its time column, and
+    loaded_at): the rows a run writes. By loaded_at, those in the arrival window the
+    pre-hook wrote (`__arrival_windows`): loaded since the last run, or whose validity the
+    clock changed; every row when what it processed no longer stands. Without loaded_at,
+    the rows of the days to rebuild and the rows without a timestamp.
+-#}
+{% macro rejected_rows_to_write(table, day_column) -%}
+    {%- set time_column = rejected_table().tables[table] -%}
+    {%- if is_load_rebuild() -%}
+        {{ in_arrival_window(table, time_column) }}
+    {%- elif is_day_rebuild() -%}
+        ({{ time_column }} is null or {{ in_rebuild_days(day_column) }})
+    {%- else -%}
+        1 = 1
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The same window, on any relation with loaded_at and the time column. -#}
+{% macro in_arrival_window(table, time_column) -%}
+    {%- set window = "(select {} from " ~ side_relation('arrival_windows') ~ " where source_table = '" ~ table ~ "')" -%}
+    (
+        {{ window.format('every_row') }}
+        or (loaded_at > {{ window.format('loaded_after') }} and loaded_at <= {{ window.format('loaded_through') }})
+        or ({{ time_column }} > {{ window.format('valid_after') }} and {{ time_column }} <= {{ window.format('valid_through') }})
+    )
+{%- endmacro %}
+
+{#-
+    The arrival windows of int_rejected_rows, one row per raw table: the rows loaded between
+    two states, and the rows whose validity the clock changed (came_of_age); with
+    `every_row`, all rows.
+-#}
+{% macro arrival_windows(before, now, every_row) -%}
+    {%- set parts = [] -%}
+    {%- for table in rejected_table().tables -%}
+        {%- set clocks = [before[table].valid_through, now[table].valid_through] | sort if not every_row else [none, none] -%}
+        {%- do parts.append(
+            "select '" ~ table ~ "' as source_table, " ~ ('true' if every_row else 'false') ~ " as every_row, "
+            ~ timestamp_literal(before[table].loaded_through if not every_row and before[table].loaded_through is not none else '1900-01-01') ~ " as loaded_after, "
+            ~ timestamp_literal(now[table].loaded_through if not every_row else none) ~ " as loaded_through, "
+            ~ timestamp_literal(clocks[0]) ~ " as valid_after, "
+            ~ timestamp_literal(clocks[1]) ~ " as valid_through"
+        ) -%}
+    {%- endfor -%}
+    {{ return(parts | join(' union all ')) }}
+{%- endmacro %}
+
+
 {#- The span between two states of one raw table, as text: equal spans, equal arrivals. -#}
 {% macro arrival_span(before, now) -%}
     {%- set parts = [] -%}
@@ -419,23 +504,108 @@
 
 
 {#-
-    The days whose rows of a ranked table changed in this run (`<ranked>__key_days`: with
-    `every_copy`, any row; otherwise the counted rows), when it found its keys over the same
-    span as this model's (none otherwise: this model finds its own).
+    The rows of a ranked table that changed in this run (`<ranked>__key_days`: their days,
+    whether they are counted, their messages), when it found its keys over the same span as
+    this model's; none otherwise (this model then finds its own).
 -#}
-{% macro shared_key_days(kind, before, now, every_copy) -%}
-    {%- set ranked = graph_relation(ranked_tables()[kind].model) -%}
-    {%- set table = ranked_tables()[kind].table -%}
-    {%- set between = adapter.get_relation(ranked.database, ranked.schema, ranked.identifier ~ '__arrivals_between') -%}
-    {%- set days = adapter.get_relation(ranked.database, ranked.schema, ranked.identifier ~ '__key_days') -%}
-    {%- if between is none or days is none -%}
+{% macro shared_changes(kind, before, now) -%}
+    {%- set ranked = ranked_tables()[kind] -%}
+    {{ return(shared_changes_of(ranked.model, [ranked.table], before, now)) }}
+{%- endmacro %}
+
+{#- The same for any model that keeps its changed days (`__key_days`) and span, over `tables`. -#}
+{% macro shared_changes_of(model, tables, before, now) -%}
+    {%- set built = graph_relation(model) -%}
+    {%- set between = adapter.get_relation(built.database, built.schema, built.identifier ~ '__arrivals_between') -%}
+    {%- set changes = adapter.get_relation(built.database, built.schema, built.identifier ~ '__key_days') -%}
+    {%- if between is none or changes is none -%}
         {{ return(none) }}
     {%- endif -%}
-    {%- set found = run_query("select span from " ~ between ~ " where source_table = '" ~ table ~ "'") -%}
-    {%- if found.rows | length == 1 and found.rows[0][0] == arrival_span(before[table], now[table]) -%}
-        {{ return("select rebuild_day from " ~ days ~ ("" if every_copy else " where counted")) }}
+    {%- set spans = {} -%}
+    {%- for row in run_query("select source_table, span from " ~ between) -%}
+        {%- do spans.update({row[0]: row[1]}) -%}
+    {%- endfor -%}
+    {%- for table in tables -%}
+        {%- if spans.get(table) != arrival_span(before[table], now[table]) -%}
+            {{ return(none) }}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(changes) }}
+{%- endmacro %}
+
+
+{#-
+    The days whose rows of a ranked table changed in this run (with `every_copy`, any row;
+    otherwise the counted rows), from shared_changes; none when it has none.
+-#}
+{% macro shared_key_days(kind, before, now, every_copy) -%}
+    {%- set changes = shared_changes(kind, before, now) -%}
+    {%- if changes is none -%}
+        {{ return(none) }}
     {%- endif -%}
-    {{ return(none) }}
+    {{ return("select rebuild_day from " ~ changes ~ ("" if every_copy else " where counted")) }}
+{%- endmacro %}
+
+
+{#- The evaluator values of the two raters that judge_agreement_weekly pairs. -#}
+{% macro human_evaluator() -%}
+    {{ return(var('human_evaluator', 'human') | lower | trim) }}
+{%- endmacro %}
+
+{% macro judge_evaluator() -%}
+    {{ return(var('judge_evaluator', 'llm_judge') | lower | trim) }}
+{%- endmacro %}
+
+
+{#-
+    A query of (message_date, message_id): the dates that can put a message in a week, for
+    a weekly model (incremental_by_week): 'judged', each counted judge evaluation (the
+    first decides); 'responded', each logged copy of the response (the first decides).
+-#}
+{% macro message_dates(weeks_of) -%}
+    {%- if weeks_of == 'judged' -%}
+        select evaluated_date, message_id from {{ graph_relation('int_evaluations_deduplicated') }}
+        where evaluator = '{{ judge_evaluator() }}'
+    {%- else -%}
+        select responded_date, message_id from {{ graph_relation('stg_conversation_log') }}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#-
+    The weeks a weekly model rebuilds, as a query of Mondays (rebuild_day), or none when a
+    ranked table it reads found its keys over another span (it then rebuilds every week).
+    The affected messages are those of the counted rows that changed in the ranked tables
+    of `rebuild`, and with 'messages' those of arriving conversation_log rows. A message's
+    week is the week of its first date (message_dates) before this run and now: the dates
+    it has now, and with 'judged' the days of the changed evaluations (a judge evaluation
+    replaced or gone was one of its dates before; the raw log only grows, so its dates now
+    include those before).
+-#}
+{% macro weeks_to_rebuild(weeks_of, rebuild, before, now) -%}
+    {%- set messages = [] -%}
+    {%- set days = [] -%}
+    {%- for kind in ranked_tables() if kind in rebuild -%}
+        {%- set changes = shared_changes(kind, before, now) -%}
+        {%- if changes is none -%}
+            {{ return(none) }}
+        {%- endif -%}
+        {%- do messages.append("select message_id from " ~ changes ~ " where counted") -%}
+        {%- if kind == 'evaluations' and weeks_of == 'judged' -%}
+            {%- do days.append("select rebuild_day from " ~ changes ~ " where counted") -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- if 'messages' in rebuild -%}
+        {%- do messages.append(
+            "select message_id from " ~ graph_relation('stg_conversation_log') ~ " where "
+            ~ arrived('conversation_log', before['conversation_log'], now['conversation_log'])
+        ) -%}
+    {%- endif -%}
+    {%- do days.append(
+        "select message_date from (" ~ message_dates(weeks_of) ~ ") as dated (message_date, message_id)"
+        ~ " where message_id in (" ~ messages | join(' union all ') ~ ")"
+    ) -%}
+    {{ return(as_weeks(distinct_days(days))) }}
 {%- endmacro %}
 
 
@@ -447,12 +617,15 @@
     ranked table processed) and, over the same span, the days of the keys it found.
     `by_key` (a ranked table: 'evaluations' or 'reactions') deletes the rows of the arriving
     keys, not of days, and keeps them and the span for its post-hook, which finds the days
-    they changed for the models that read it.
+    they changed for the models that read it. `weeks_of` (a weekly model) rebuilds weeks.
 -#}
-{% macro prepare_load_rebuild(day_column, rebuild, undated_rows, by_key, every_copy) -%}
+{% macro prepare_load_rebuild(day_column, rebuild, undated_rows, by_key, every_copy, weeks_of) -%}
     {%- set upstream = {} -%}
     {%- for kind, ranked in ranked_tables().items() if not by_key and kind in rebuild -%}
-        {%- do upstream.update({ranked.table: ranked.model}) -%}
+        {%- do upstream.update({ranked.table: upstream.get(ranked.table, []) + [ranked.model]}) -%}
+    {%- endfor -%}
+    {%- for table in rejected_table().tables if not by_key and 'rejected' in rebuild -%}
+        {%- do upstream.update({table: upstream.get(table, []) + [rejected_table().model]}) -%}
     {%- endfor -%}
     {%- set pending = side_relation('pending_loads') -%}
     {%- do replace_side_table(pending, pending_loads(upstream)) -%}
@@ -467,47 +640,102 @@
         {%- set keys = side_relation('rebuild_keys') -%}
         {%- set days = side_relation('rebuild_days') -%}
         {%- set stands = processed_loads_stand(before, now) -%}
-        {%- if stands and by_key -%}
+        {%- set leaving = none -%}
+        {%- if stands and by_key == 'rejected' -%}
+            {%- do replace_side_table(side_relation('arrival_windows'), arrival_windows(before, now, false)) -%}
+            {%- set leaving = rejected_rows_leaving() -%}
+            {%- do replace_side_table(side_relation('keys_before'), "select " ~ day_column ~ " from " ~ this ~ " where " ~ leaving) -%}
+            {%- do replace_side_table(side_relation('arrivals_between'), spans_between(rejected_table().tables, before, now)) -%}
+            {%- do replace_side_table(days, distinct_days([])) -%}
+        {%- elif stands and by_key -%}
             {%- set table = ranked_tables()[by_key].table -%}
             {%- do replace_side_table(keys, arriving_keys([by_key], before, now)) -%}
-            {%- do replace_side_table(side_relation('keys_before'), "select * from " ~ this ~ " where " ~ rows_of_keys(by_key, keys)) -%}
-            {%- do replace_side_table(side_relation('arrivals_between'),
-                "select '" ~ table ~ "' as source_table, '" ~ arrival_span(before[table], now[table]) ~ "' as span") -%}
+            {%- set leaving = rows_of_keys(by_key, keys) -%}
+            {%- do replace_side_table(side_relation('keys_before'), "select * from " ~ this ~ " where " ~ leaving) -%}
+            {%- do replace_side_table(side_relation('arrivals_between'), spans_between([table], before, now)) -%}
             {%- do replace_side_table(days, distinct_days([])) -%}
+        {%- elif stands and weeks_of -%}
+            {%- set weeks = weeks_to_rebuild(weeks_of, rebuild, before, now) -%}
+            {%- do replace_side_table(days, weeks if weeks is not none else as_weeks(every_raw_day())) -%}
         {%- elif stands -%}
-            {%- set parts = arrival_days(rebuild, before, now) -%}
-            {%- set own = [] -%}
-            {%- for kind in ranked_tables() if kind in rebuild -%}
-                {%- set shared = shared_key_days(kind, before, now, every_copy) -%}
-                {%- if shared is none -%}
-                    {%- do own.append(kind) -%}
-                {%- else -%}
-                    {%- do parts.append(shared) -%}
-                {%- endif -%}
-            {%- endfor -%}
-            {%- if own -%}
-                {%- do replace_side_table(keys, arriving_keys(own, before, now)) -%}
-                {%- do parts.extend(key_days(own, keys)) -%}
-            {%- endif -%}
-            {%- do replace_side_table(days, distinct_days(parts)) -%}
+            {%- do replace_side_table(days, days_of_arrivals(rebuild, before, now, every_copy, keys)) -%}
         {%- else -%}
             {{ log(this.identifier ~ ": what it processed no longer stands (rows deleted or loaded with an old loaded_at, a setting changed, or no state yet): every day is rebuilt", info=true) }}
             {%- do replace_side_table(keys, arriving_keys([], none, none)) -%}
-            {%- do replace_side_table(days, every_raw_day()) -%}
+            {%- do replace_side_table(days, as_weeks(every_raw_day()) if weeks_of else every_raw_day()) -%}
+            {%- if by_key == 'rejected' -%}
+                {%- do replace_side_table(side_relation('arrival_windows'), arrival_windows(before, now, true)) -%}
+            {%- endif -%}
         {%- endif -%}
-        {%- do delete_rebuilt_rows(day_column, days, keys, undated_rows, by_key) -%}
+        {%- do delete_rebuilt_rows(day_column, days, leaving, undated_rows and not (stands and by_key == 'rejected')) -%}
     {%- endif -%}
 {%- endmacro %}
 
 
-{#- Delete the rows a run by loaded_at rebuilds: of its days, and of its keys. -#}
-{% macro delete_rebuilt_rows(day_column, days, keys, undated_rows, by_key) -%}
+{#-
+    The days a model that reads the ranked tables or int_rejected_rows rebuilds, when what
+    it processed stands: over the span those tables processed in this run, the days they
+    changed; over another, the days of its own arrivals (the days of every raw row of its
+    arriving keys, the days of arriving rejected rows), and the days of the counted
+    reactions to arriving messages.
+-#}
+{% macro days_of_arrivals(rebuild, before, now, every_copy, keys) -%}
+    {%- set parts = [] -%}
+    {%- set shared_rejected = shared_changes_of(rejected_table().model, rejected_table().tables, before, now)
+        if 'rejected' in rebuild else none -%}
+    {%- if shared_rejected is not none -%}
+        {%- do parts.append("select rebuild_day from " ~ shared_rejected) -%}
+    {%- endif -%}
+    {%- do parts.extend(arrival_days(rebuild | reject('equalto', 'rejected' if shared_rejected is not none else '') | list, before, now)) -%}
+    {%- set own = [] -%}
+    {%- for kind in ranked_tables() if kind in rebuild -%}
+        {%- set shared = shared_key_days(kind, before, now, every_copy) -%}
+        {%- if shared is none -%}
+            {%- do own.append(kind) -%}
+        {%- else -%}
+            {%- do parts.append(shared) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- if own -%}
+        {%- do replace_side_table(keys, arriving_keys(own, before, now)) -%}
+        {%- do parts.extend(key_days(own, keys)) -%}
+    {%- endif -%}
+    {{ return(distinct_days(parts)) }}
+{%- endmacro %}
+
+
+{#- One row per raw table: the span of states a run found its arrivals over. -#}
+{% macro spans_between(tables, before, now) -%}
+    {%- set parts = [] -%}
+    {%- for table in tables -%}
+        {%- do parts.append("select '" ~ table ~ "' as source_table, '" ~ arrival_span(before[table], now[table]) ~ "' as span") -%}
+    {%- endfor -%}
+    {{ return(parts | join(' union all ')) }}
+{%- endmacro %}
+
+
+{#-
+    A where-clause on int_rejected_rows: its rows in this run's arrival windows, which the
+    run deletes and writes again (so a run that dies half way, or a row loaded while it
+    ran, is mended by the next).
+-#}
+{% macro rejected_rows_leaving() -%}
+    {%- set parts = [] -%}
+    {%- for table, time_column in rejected_table().tables.items() -%}
+        {%- do parts.append("(source_table = '" ~ table ~ "' and " ~ in_arrival_window(table, 'occurred_at') ~ ")") -%}
+    {%- endfor -%}
+    {{ return("(" ~ parts | join(' or ') ~ ")") }}
+{%- endmacro %}
+
+
+{#- Delete the rows a run by loaded_at rebuilds: of its days, and those `leaving` selects. -#}
+{% macro delete_rebuilt_rows(day_column, days, leaving, undated_rows) -%}
     {%- set conditions = [day_column ~ " in (select rebuild_day from " ~ days ~ ")"] -%}
     {%- if undated_rows -%}
         {%- do conditions.append(day_column ~ " is null") -%}
     {%- endif -%}
-    {%- if by_key -%}
-        {%- do conditions.append(rows_of_keys(by_key, keys)) -%}
+    {%- if leaving -%}
+        {%- do conditions.append(leaving) -%}
     {%- endif -%}
     {%- do run_query("delete from " ~ this ~ " where " ~ conditions | join(' or ')) -%}
 {%- endmacro %}
@@ -534,7 +762,15 @@
     {%- set pending = side_relation('pending_loads') -%}
     {%- set between = side_relation('arrivals_between') -%}
     {%- if by_key and adapter.get_relation(between.database, between.schema, between.identifier) is not none -%}
-        {%- do replace_side_table(side_relation('key_days'), changed_key_days(day_column, by_key)) -%}
+        {%- if by_key == 'rejected' -%}
+            {%- do replace_side_table(side_relation('key_days'),
+                "select distinct rebuild_day, true as counted, cast(null as " ~ dbt.type_string() ~ ") as message_id from ("
+                ~ "select " ~ day_column ~ " from " ~ side_relation('keys_before') ~ " union all select " ~ day_column
+                ~ " from " ~ this ~ " where " ~ rejected_rows_leaving() ~ ") as changed (rebuild_day) where rebuild_day is not null"
+            ) -%}
+        {%- else -%}
+            {%- do replace_side_table(side_relation('key_days'), changed_key_days(day_column, by_key)) -%}
+        {%- endif -%}
         {%- do drop_side_table(side_relation('keys_before')) -%}
     {%- endif -%}
     {%- do replace_side_table(side_relation('processed_loads'), "select * from " ~ pending) -%}

@@ -3,94 +3,23 @@
 -- evaluation and a counted reaction; its mean score puts it in a band, and its likes and
 -- dislikes count there. The week's point-biserial correlation pairs each response's mean
 -- score with its net reaction, liked (more likes than dislikes) or disliked (more
--- dislikes than likes). Computed from counts and sums; the formulas are macros
--- (macros/stats.sql).
+-- dislikes than likes). Computed from the counts and sums of each week and band
+-- (int_responses_aggregated_weekly); the formulas are macros (macros/stats.sql).
 {{ config(pre_hook="{{ statistics_session_settings() }}") }}
 
-with evaluations as (
-    select * from {{ ref('int_evaluations_deduplicated') }}
+with band_sums as (
+    select * from {{ ref('int_responses_aggregated_weekly') }}
 ),
 
-latest_reactions as (
-    select * from {{ ref('int_feedback_latest_reactions') }}
-),
-
-conversation_log as (
-    select * from {{ ref('stg_conversation_log') }}
-),
-
--- Rounded as tuning_examples rounds it, so that a mean of 7.9 and 8.1 is in the
--- 8-10 band on every engine, not 7.999999… in the band below.
-response_scores as (
-    select
-        message_id,
-        {{ round_double('avg(score)', 4) }} as mean_score
-    from evaluations
-    where message_id is not null
-    group by 1
-),
-
-response_reactions as (
-    select
-        message_id,
-        sum(case when is_like then 1 else 0 end) as like_count,
-        sum(case when is_dislike then 1 else 0 end) as dislike_count
-    from latest_reactions
-    where message_id is not null
-    group by 1
-),
-
--- A message logged more than once counts in the week of its first copy.
-response_days as (
-    select
-        message_id,
-        min(responded_date) as responded_date
-    from conversation_log
-    where message_id is not null and responded_date is not null
-    group by 1
-),
-
-scored_responses as (
-    select
-        {{ iso_week_start('response_days.responded_date') }} as week_start,
-        response_scores.mean_score,
-        response_reactions.like_count,
-        response_reactions.dislike_count,
-        -- Bands [0, 2), [2, 4), [4, 6), [6, 8) and [8, 10]: 10 is in the top band.
-        cast(least(4, floor(response_scores.mean_score / 2)) as {{ dbt.type_int() }}) as band_index,
-        case
-            when response_reactions.like_count > response_reactions.dislike_count then 1
-            when response_reactions.dislike_count > response_reactions.like_count then 0
-        end as is_net_liked
-    from response_scores
-    inner join response_reactions
-        on response_scores.message_id = response_reactions.message_id
-    inner join response_days
-        on response_scores.message_id = response_days.message_id
-),
-
-band_sums as (
-    select
-        week_start,
-        band_index,
-        count(*) as response_count,
-        sum(like_count) as like_count,
-        sum(dislike_count) as dislike_count
-    from scored_responses
-    group by 1, 2
-),
-
--- The correlation's sums over the responses with a net reaction (x the mean score, y 1
--- when liked): y² = y, so the sum of y is also the sum of its squares.
 week_sums as (
     select
         week_start,
-        count(is_net_liked) as correlated_response_count,
-        sum(case when is_net_liked is not null then mean_score end) as score_sum,
-        sum(case when is_net_liked is not null then mean_score * mean_score end) as score_sq_sum,
-        sum(is_net_liked) as liked_count,
-        sum(is_net_liked * mean_score) as liked_score_sum
-    from scored_responses
+        sum(correlated_response_count) as correlated_response_count,
+        sum(score_sum) as score_sum,
+        sum(score_sq_sum) as score_sq_sum,
+        sum(liked_count) as liked_count,
+        sum(liked_score_sum) as liked_score_sum
+    from band_sums
     group by 1
 ),
 

@@ -2,109 +2,20 @@
 -- (segment_type 'service') and each model version. A matched pair is a message with at
 -- least one valid human evaluation and at least one valid LLM-judge evaluation; each side
 -- is its mean score for the message, and the pair belongs to the week of the message's
--- first judge evaluation. Every statistic comes from counts and sums (of scores, squares,
--- products and average ranks); the formulas are macros (macros/stats.sql).
+-- first judge evaluation. Every statistic comes from the week's counts and sums (of
+-- scores, squares, products and average ranks: int_judge_pairs_aggregated_weekly); the
+-- formulas are macros (macros/stats.sql).
 {{ config(pre_hook="{{ statistics_session_settings() }}") }}
-{%- set human = var('human_evaluator', 'human') | lower | trim %}
-{%- set judge = var('judge_evaluator', 'llm_judge') | lower | trim %}
 
-with evaluations as (
-    select * from {{ ref('int_evaluations_deduplicated') }}
+with weekly_sums as (
+    select
+        *,
+        cast(pair_count as {{ type_double() }}) as pair_n
+    from {{ ref('int_judge_pairs_aggregated_weekly') }}
 ),
 
 t_critical_values as (
     select * from {{ ref('t_critical_values') }}
-),
-
-message_scores as (
-    select
-        message_id,
-        avg(case when evaluator = '{{ human }}' then score end) as human_score,
-        avg(case when evaluator = '{{ judge }}' then score end) as judge_score,
-        min(case when evaluator = '{{ judge }}' then evaluated_date end) as judged_date,
-        -- A message's evaluations name one model version; should they differ, one of them.
-        max(coalesce(nullif(model_version, ''), 'unknown')) as model_version
-    from evaluations
-    where
-        message_id is not null
-        and evaluator in ('{{ human }}', '{{ judge }}')
-    group by 1
-),
-
-pairs as (
-    select
-        {{ iso_week_start('judged_date') }} as week_start,
-        model_version,
-        human_score,
-        judge_score,
-        judge_score - human_score as score_difference
-    from message_scores
-    where human_score is not null and judge_score is not null
-),
-
-segment_pairs as (
-    select
-        week_start,
-        'service' as segment_type,
-        'all' as segment_value,
-        human_score,
-        judge_score,
-        score_difference
-    from pairs
-    union all
-    select
-        week_start,
-        'model_version' as segment_type,
-        model_version as segment_value,
-        human_score,
-        judge_score,
-        score_difference
-    from pairs
-),
-
--- Average ranks within the week and segment (ties share the mean of their positions), as
--- Spearman's rho and scipy.stats.spearmanr define them.
-ranked_pairs as (
-    select
-        *,
-        cast(rank() over (
-            partition by week_start, segment_type, segment_value order by human_score
-        ) as {{ type_double() }})
-        + (cast(count(*) over (
-            partition by week_start, segment_type, segment_value, human_score
-        ) as {{ type_double() }}) - 1.0) / 2.0 as human_rank,
-        cast(rank() over (
-            partition by week_start, segment_type, segment_value order by judge_score
-        ) as {{ type_double() }})
-        + (cast(count(*) over (
-            partition by week_start, segment_type, segment_value, judge_score
-        ) as {{ type_double() }}) - 1.0) / 2.0 as judge_rank
-    from segment_pairs
-),
-
-weekly_sums as (
-    select
-        week_start,
-        segment_type,
-        segment_value,
-        count(*) as pair_count,
-        cast(count(*) as {{ type_double() }}) as pair_n,
-        sum(human_score) as human_sum,
-        sum(human_score * human_score) as human_sq_sum,
-        sum(judge_score) as judge_sum,
-        sum(judge_score * judge_score) as judge_sq_sum,
-        sum(score_difference) as difference_sum,
-        sum(score_difference * score_difference) as difference_sq_sum,
-        sum(abs(score_difference)) as abs_difference_sum,
-        -- Within one point, with room for the rounding of means such as 8.3 - 7.3.
-        sum(case when abs(score_difference) <= 1.000000001 then 1 else 0 end) as within_one_point_count,
-        sum(human_rank) as human_rank_sum,
-        sum(human_rank * human_rank) as human_rank_sq_sum,
-        sum(judge_rank) as judge_rank_sum,
-        sum(judge_rank * judge_rank) as judge_rank_sq_sum,
-        sum(human_rank * judge_rank) as rank_product_sum
-    from ranked_pairs
-    group by 1, 2, 3
 ),
 
 weekly_moments as (

@@ -1,5 +1,5 @@
--- Incremental by day: a run rebuilds the days whose raw rows changed, and the rows without
--- a timestamp (macros/incremental.sql).
+-- Incremental by day: a run rebuilds the days whose rejected rows changed, and the rows
+-- without a timestamp (macros/incremental.sql), copied from int_rejected_rows.
 {{ config(**incremental_by_day('occurred_date', ['rejected'], undated_rows=true)) }}
 -- depends_on: {{ ref('int_raw_days_fingerprinted') }}
 
@@ -24,14 +24,13 @@ batch as (
 ),
 
 final as (
-    -- Cast to the contract's types, so an incremental batch matches the table's columns.
     select
-        cast(source_table as {{ type_varchar() }}) as source_table,
-        cast(record_id as {{ type_varchar() }}) as record_id,
+        source_table,
+        record_id,
         occurred_at,
         occurred_date,
-        cast(issue as {{ type_varchar() }}) as reason,
-        cast(details as {{ type_varchar() }}) as details
+        issue as reason,
+        details
     from batch
 )
 

@@ -34,10 +34,13 @@ FULL_REFRESH = ("run", "--full-refresh", "--exclude", "tag:tuning")
 INCREMENTAL_MODELS = {
     "int_evaluations_ranked": "intermediate",
     "int_feedback_reactions_ranked": "intermediate",
+    "int_rejected_rows": "intermediate",
     "int_evaluations_aggregated_daily": "intermediate",
     "int_reactions_aggregated_daily": "intermediate",
     "int_quarantine_aggregated_daily": "intermediate",
     "int_segments_aggregated_daily": "intermediate",
+    "int_judge_pairs_aggregated_weekly": "intermediate",
+    "int_responses_aggregated_weekly": "intermediate",
     "quarantined_rows": "",
     "data_quality_daily": "",
 }

@@ -296,3 +296,102 @@ def test_a_redelivered_copy_rebuilds_only_the_duplicate_count_of_its_day(make_wa
     incremental = snapshot(warehouse)
     full_refresh(warehouse)
     assert_same_tables(incremental, snapshot(warehouse))
+
+
+def test_a_late_judge_evaluation_rebuilds_only_the_weeks_of_its_message(make_warehouse):
+    """The agreement marts' weekly sums rebuild the weeks of the messages whose counted rows
+    changed: the week a message leaves and the week it joins. m1 was first judged in the
+    week of 02-09; a judge evaluation dated 02-04 arrives late, so m1's pair moves to the
+    week of 02-02. The responses rebuild the weeks m1 (a new score) and m2 (a changed
+    reaction) were logged in. The week of 02-16 is left as it was, and every table equals a
+    full refresh."""
+    from incremental_support import create_raw_tables, insert_rows
+
+    warehouse = make_warehouse("duckdb", as_of_date="2026-02-23")
+    create_raw_tables(warehouse, with_loaded_at=True)
+    at = {n: dt.datetime(2026, 2, n, 10) for n in (2, 4, 9, 10, 16)}
+    week = {n: dt.date(2026, 2, n) for n in (2, 9, 16)}
+    log = {"conversation_id": "c1", "model_version": "v1", "user_message": "q", "ai_response": "a"}
+    evaluation = {"conversation_id": "c1", "accuracy": None, "consistency": None,
+                  "emotion_match": None, "model_version": "v1"}  # fmt: skip
+    reaction = {"conversation_id": "c1", "user_id": "u1"}
+    first_load, second_load = dt.datetime(2026, 2, 17), dt.datetime(2026, 2, 18)
+    insert_rows(warehouse, "conversation_log", [
+        {**log, "message_id": "m1", "created_at": at[2]},
+        {**log, "message_id": "m2", "created_at": at[9]},
+        {**log, "message_id": "m3", "created_at": at[16]},
+    ], first_load)  # fmt: skip
+    insert_rows(warehouse, "conversation_evaluation", [
+        {**evaluation, "evaluation_id": f"{rater}{m}", "message_id": f"m{m}", "created_at": at[day],
+         "score": score, "evaluator": evaluator}
+        for m, day in ((1, 10), (2, 9), (3, 16))
+        for rater, evaluator, score in (("h", "human", 6.0), ("j", "llm_judge", 7.0))
+    ], first_load)  # fmt: skip
+    insert_rows(warehouse, "feedback_log", [
+        {**reaction, "feedback_id": f"f{m}", "message_id": f"m{m}", "created_at": at[day],
+         "feedback": "like"}
+        for m, day in ((1, 10), (2, 10), (3, 16))
+    ], first_load)  # fmt: skip
+    warehouse.dbt("build", "--exclude", "tag:tuning", "--exclude-resource-type", "unit_test")
+    insert_rows(warehouse, "conversation_evaluation", [
+        {**evaluation, "evaluation_id": "j1-late", "message_id": "m1", "created_at": at[4],
+         "score": 9.0, "evaluator": "llm_judge"},
+    ], second_load)  # fmt: skip
+    insert_rows(warehouse, "feedback_log", [
+        {**reaction, "feedback_id": "f2-changed", "message_id": "m2",
+         "created_at": at[10] + dt.timedelta(hours=1), "feedback": "dislike"},
+    ], second_load)  # fmt: skip
+    daily_job(warehouse)
+
+    def rebuilt(model: str) -> set[dt.date]:
+        rows = warehouse.query(
+            f"select rebuild_day from {warehouse.schema}_intermediate.{model}__rebuild_days"
+        )
+        return {row["rebuild_day"] for row in rows}
+
+    assert rebuilt("int_judge_pairs_aggregated_weekly") == {week[2], week[9]}
+    assert rebuilt("int_responses_aggregated_weekly") == {week[2], week[9]}
+    pairs = {
+        row["week_start"]: (row["pair_count"], row["avg_judge_score"])
+        for row in warehouse.mart("judge_agreement_weekly")
+        if row["segment_type"] == "service"
+    }
+    assert pairs == {week[2]: (1, 8.0), week[9]: (1, 7.0), week[16]: (1, 7.0)}
+    incremental = snapshot(warehouse)
+    full_refresh(warehouse)
+    assert_same_tables(incremental, snapshot(warehouse))
+
+
+def test_a_model_built_apart_does_not_get_ahead_of_the_table_it_reads(make_warehouse):
+    """quarantined_rows reads int_rejected_rows, so it processes what that table processed,
+    not what the raw tables hold: built alone (`dbt run --select quarantined_rows`) after a
+    rejected row arrived, it finds nothing new, and the next daily job brings the row to
+    both. Had it taken the raw tables' state, it would have marked the row done while the
+    table it reads did not hold it yet, and never shown it."""
+    from incremental_support import create_raw_tables, insert_rows
+
+    warehouse = make_warehouse("duckdb", as_of_date="2026-02-23")
+    create_raw_tables(warehouse, with_loaded_at=True)
+    evaluation = {"conversation_id": "c1", "message_id": "m1", "accuracy": None,
+                  "consistency": None, "emotion_match": None, "evaluator": "human",
+                  "model_version": "v1"}  # fmt: skip
+    insert_rows(warehouse, "conversation_evaluation", [
+        {**evaluation, "evaluation_id": "e1", "created_at": dt.datetime(2026, 2, 2, 10),
+         "score": 7.0},
+    ], dt.datetime(2026, 2, 10))  # fmt: skip
+    warehouse.dbt("build", "--exclude", "tag:tuning", "--exclude-resource-type", "unit_test")
+    insert_rows(warehouse, "conversation_evaluation", [
+        {**evaluation, "evaluation_id": "e2", "created_at": dt.datetime(2026, 2, 3, 10),
+         "score": 42.0},
+    ], dt.datetime(2026, 2, 11))  # fmt: skip
+    warehouse.dbt("run", "--select", "quarantined_rows")
+
+    def quarantined() -> list[str]:
+        return [row["record_id"] for row in warehouse.mart("quarantined_rows")]
+
+    assert quarantined() == []
+    daily_job(warehouse)
+    assert quarantined() == ["e2"]
+    incremental = snapshot(warehouse)
+    full_refresh(warehouse)
+    assert_same_tables(incremental, snapshot(warehouse))
