@@ -56,9 +56,7 @@ response_scores as (
     from evaluations
     where
         message_id is not null
-        {%- if is_day_rebuild() %}
-        and message_id in (select message_id from rebuilt_responses)
-        {%- endif %}
+        and {{ 'message_id in (select message_id from rebuilt_responses)' if is_day_rebuild() else '1 = 1' }}
     group by 1
 ),
 
@@ -70,9 +68,7 @@ response_reactions as (
     from latest_reactions
     where
         message_id is not null
-        {%- if is_day_rebuild() %}
-        and message_id in (select message_id from rebuilt_responses)
-        {%- endif %}
+        and {{ 'message_id in (select message_id from rebuilt_responses)' if is_day_rebuild() else '1 = 1' }}
     group by 1
 ),
 
