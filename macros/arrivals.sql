@@ -464,12 +464,64 @@
 
 {#- The same window, on any relation with loaded_at and the time column. -#}
 {% macro in_arrival_window(table, time_column) -%}
-    {%- set window = "(select {} from " ~ side_relation('arrival_windows') ~ " where source_table = '" ~ table ~ "')" -%}
     (
-        {{ window.format('every_row') }}
-        or (loaded_at > {{ window.format('loaded_after') }} and loaded_at <= {{ window.format('loaded_through') }})
-        or ({{ time_column }} > {{ window.format('valid_after') }} and {{ time_column }} <= {{ window.format('valid_through') }})
+        {{ arrival_window_value(table, 'every_row') }}
+        or (
+            loaded_at > {{ arrival_window_value(table, 'loaded_after') }}
+            and loaded_at <= {{ arrival_window_value(table, 'loaded_through') }}
+        )
+        or (
+            {{ time_column }} > {{ arrival_window_value(table, 'valid_after') }}
+            and {{ time_column }} <= {{ arrival_window_value(table, 'valid_through') }}
+        )
     )
+{%- endmacro %}
+
+
+{#-
+    One value of this run's arrival window for a raw table (`__arrival_windows`). Elsewhere a
+    scalar subquery. On DuckDB a session variable that the pre-hook sets from it: a constant
+    to the planner, so the window filters the raw rows before staging validates them (DuckDB
+    plans a scalar subquery as a join after the validation of every row: 2.6 s against
+    0.01 s at 10M; a guard such as coalesce(getvariable(...), error(...)) is not a constant
+    and costs the same). dbt-duckdb runs a model's hooks and body on one connection; were a
+    variable unset, the window would find no rows, and the balance of every raw row
+    (tests/assert_every_raw_row_is_accounted_for.sql) would fail the build.
+-#}
+{% macro arrival_window_value(table, column) -%}
+    {{ return(adapter.dispatch('arrival_window_value', 'ai_performance')(table, column)) }}
+{%- endmacro %}
+
+{% macro default__arrival_window_value(table, column) -%}
+    (select {{ column }} from {{ side_relation('arrival_windows') }} where source_table = '{{ table }}')
+{%- endmacro %}
+
+{% macro duckdb__arrival_window_value(table, column) -%}
+    getvariable('{{ arrival_window_variable(table, column) }}')
+{%- endmacro %}
+
+{% macro arrival_window_variable(table, column) -%}
+    {{ return(this.identifier ~ '__' ~ table ~ '__' ~ column) }}
+{%- endmacro %}
+
+{#- The pre-hook, once it wrote `__arrival_windows`: DuckDB's session variables from it. -#}
+{% macro set_arrival_window_variables() -%}
+    {{ return(adapter.dispatch('set_arrival_window_variables', 'ai_performance')()) }}
+{%- endmacro %}
+
+{% macro default__set_arrival_window_variables() -%}
+{%- endmacro %}
+
+{% macro duckdb__set_arrival_window_variables() -%}
+    {%- for table in rejected_table().tables -%}
+        {%- for column in ['every_row', 'loaded_after', 'loaded_through', 'valid_after', 'valid_through'] -%}
+            {#- A missing value (no rows loaded yet) stays NULL, which compares false. -#}
+            {%- do run_query(
+                "set variable " ~ arrival_window_variable(table, column) ~ " = (select " ~ column ~ " from "
+                ~ side_relation('arrival_windows') ~ " where source_table = '" ~ table ~ "')"
+            ) -%}
+        {%- endfor -%}
+    {%- endfor -%}
 {%- endmacro %}
 
 {#-
@@ -643,6 +695,7 @@
         {%- set leaving = none -%}
         {%- if stands and by_key == 'rejected' -%}
             {%- do replace_side_table(side_relation('arrival_windows'), arrival_windows(before, now, false)) -%}
+            {%- do set_arrival_window_variables() -%}
             {%- set leaving = rejected_rows_leaving() -%}
             {%- do replace_side_table(side_relation('keys_before'), "select " ~ day_column ~ " from " ~ this ~ " where " ~ leaving) -%}
             {%- do replace_side_table(side_relation('arrivals_between'), spans_between(rejected_table().tables, before, now)) -%}
@@ -665,6 +718,7 @@
             {%- do replace_side_table(days, as_weeks(every_raw_day()) if weeks_of else every_raw_day()) -%}
             {%- if by_key == 'rejected' -%}
                 {%- do replace_side_table(side_relation('arrival_windows'), arrival_windows(before, now, true)) -%}
+                {%- do set_arrival_window_variables() -%}
             {%- endif -%}
         {%- endif -%}
         {%- do delete_rebuilt_rows(day_column, days, leaving, undated_rows and not (stands and by_key == 'rejected')) -%}
