@@ -717,8 +717,10 @@
             {%- do replace_side_table(keys, arriving_keys([], none, none)) -%}
             {%- do replace_side_table(days, as_weeks(every_raw_day()) if weeks_of else every_raw_day()) -%}
             {%- if by_key == 'rejected' -%}
+                {#- Every row, also of a day no raw row is on any more (its raw rows deleted). -#}
                 {%- do replace_side_table(side_relation('arrival_windows'), arrival_windows(before, now, true)) -%}
                 {%- do set_arrival_window_variables() -%}
+                {%- set leaving = '1 = 1' -%}
             {%- endif -%}
         {%- endif -%}
         {%- do delete_rebuilt_rows(day_column, days, leaving, undated_rows and not (stands and by_key == 'rejected')) -%}
