@@ -346,6 +346,28 @@
             "select source_table, source_day, row_count, row_fingerprint from " ~ ref('int_raw_days_fingerprinted')
         ) -%}
     {%- endif -%}
+    {%- if execute and this is not none -%}
+        {%- do refresh_planner_statistics(this) -%}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#-
+    After an incremental model's rows changed: the planner statistics of it, which the models
+    after it in the same run plan their reads with. PostgreSQL gathers them by itself only
+    when autovacuum is on, and later: without them, the weekly sums at 1M planned a nested
+    loop over two scans of every evaluation estimated at 34 rows, and ran for minutes
+    instead of seconds. ANALYZE samples a few thousand rows, whatever the table's size.
+-#}
+{% macro refresh_planner_statistics(relation) -%}
+    {{ return(adapter.dispatch('refresh_planner_statistics', 'ai_performance')(relation)) }}
+{%- endmacro %}
+
+{% macro default__refresh_planner_statistics(relation) -%}
+{%- endmacro %}
+
+{% macro postgres__refresh_planner_statistics(relation) -%}
+    {%- do run_query("analyze " ~ relation) -%}
 {%- endmacro %}
 
 
