@@ -408,7 +408,18 @@
 {%- endmacro %}
 
 
-{#- Every day of every raw table: what a model rebuilds when its state does not stand. -#}
+{#-
+    What a model rebuilds when its state does not stand: every day of every raw table, and
+    every day it holds (a day whose raw rows were all deleted is emptied); for a weekly
+    model, their weeks.
+-#}
+{% macro every_day_held(day_column, weeks_of) -%}
+    {%- set days = distinct_days([every_raw_day(), "select " ~ day_column ~ " from " ~ this]) -%}
+    {{ return(as_weeks(days) if weeks_of else days) }}
+{%- endmacro %}
+
+
+{#- Every day of every raw table. -#}
 {% macro every_raw_day() -%}
     {%- set parts = [] -%}
     {%- for table, columns in raw_table_columns().items() -%}
@@ -715,7 +726,7 @@
         {%- else -%}
             {{ log(this.identifier ~ ": what it processed no longer stands (rows deleted or loaded with an old loaded_at, a setting changed, or no state yet): every day is rebuilt", info=true) }}
             {%- do replace_side_table(keys, arriving_keys([], none, none)) -%}
-            {%- do replace_side_table(days, as_weeks(every_raw_day()) if weeks_of else every_raw_day()) -%}
+            {%- do replace_side_table(days, every_day_held(day_column, weeks_of)) -%}
             {%- if by_key == 'rejected' -%}
                 {#- Every row, also of a day no raw row is on any more (its raw rows deleted). -#}
                 {%- do replace_side_table(side_relation('arrival_windows'), arrival_windows(before, now, true)) -%}

@@ -321,7 +321,7 @@
     {%- elif is_day_rebuild() and weeks_of -%}
         {#- A message's week is not its rows' days, which is all the diff knows: every week. -#}
         {%- set rebuild_days = side_relation('rebuild_days') -%}
-        {%- do replace_side_table(rebuild_days, as_weeks(every_raw_day())) -%}
+        {%- do replace_side_table(rebuild_days, every_day_held(day_column, weeks_of)) -%}
         {%- do delete_days(this, day_column, rebuild_days, false) -%}
     {%- elif is_day_rebuild() -%}
         {%- set rebuild_days = side_relation('rebuild_days') -%}

@@ -395,3 +395,35 @@ def test_a_model_built_apart_does_not_get_ahead_of_the_table_it_reads(make_wareh
     incremental = snapshot(warehouse)
     full_refresh(warehouse)
     assert_same_tables(incremental, snapshot(warehouse))
+
+
+def test_a_day_whose_raw_rows_were_all_deleted_is_emptied(make_warehouse):
+    """Raw rows deleted make what the models processed no longer stand, and each rebuilds
+    every day by itself: also a day on which no raw row is left, which every model holds
+    until then (a valid and a rejected evaluation on 02-09, both deleted). The daily job
+    passes its data tests and equals a full refresh."""
+    from incremental_support import create_raw_tables, insert_rows
+
+    warehouse = make_warehouse("duckdb", as_of_date="2026-02-23")
+    create_raw_tables(warehouse, with_loaded_at=True)
+    evaluation = {"conversation_id": "c1", "accuracy": None, "consistency": None,
+                  "emotion_match": None, "evaluator": "human", "model_version": "v1"}  # fmt: skip
+    insert_rows(warehouse, "conversation_evaluation", [
+        {**evaluation, "evaluation_id": "e2", "message_id": "m2",
+         "created_at": dt.datetime(2026, 2, 2, 10), "score": 5.0},
+        {**evaluation, "evaluation_id": "e9", "message_id": "m9",
+         "created_at": dt.datetime(2026, 2, 9, 10), "score": 5.0},
+        {**evaluation, "evaluation_id": "e9-bad", "message_id": "m9",
+         "created_at": dt.datetime(2026, 2, 9, 10), "score": 42.0},
+    ], dt.datetime(2026, 2, 10))  # fmt: skip
+    warehouse.dbt("build", "--exclude", "tag:tuning", "--exclude-resource-type", "unit_test")
+    warehouse.execute(
+        f"delete from {warehouse.raw_schema}.conversation_evaluation "
+        "where created_at >= cast('2026-02-09' as timestamp)"
+    )
+    daily_job(warehouse)
+    days = [row["score_date"] for row in warehouse.mart("daily_scores", "score_date")]
+    assert days == [dt.date(2026, 2, 2)]
+    incremental = snapshot(warehouse)
+    full_refresh(warehouse)
+    assert_same_tables(incremental, snapshot(warehouse))
