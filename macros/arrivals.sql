@@ -788,7 +788,7 @@
 -#}
 {% macro rejected_rows_leaving() -%}
     {%- set parts = [] -%}
-    {%- for table, time_column in rejected_table().tables.items() -%}
+    {%- for table in rejected_table().tables -%}
         {%- do parts.append("(source_table = '" ~ table ~ "' and " ~ in_arrival_window(table, 'occurred_at') ~ ")") -%}
     {%- endfor -%}
     {{ return("(" ~ parts | join(' or ') ~ ")") }}
