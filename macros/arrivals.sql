@@ -218,23 +218,25 @@
 {#-
     A where-clause on a staging relation of one raw table: the rows that arrived between
     two states (loaded after the first watermark, up to the second), and the rows whose
-    validity the clock changed in between (a row from the future come of age).
+    validity the clock changed in between (a row from the future come of age). With `raw`,
+    on the raw table itself, of its columns as staged (macros/staging.sql).
 -#}
-{% macro arrived(table, before, now) -%}
-    ({{ loaded_between(before, now) }} or {{ came_of_age(table, before, now) }})
+{% macro arrived(table, before, now, raw=false) -%}
+    {%- set loaded = raw_loaded_at(table) if raw else 'loaded_at' -%}
+    ({{ loaded_between(before, now, loaded) }} or {{ came_of_age(table, before, now, raw) }})
 {%- endmacro %}
 
-{#- The rows loaded between two states. -#}
-{% macro loaded_between(before, now) -%}
+{#- The rows loaded between two states (`loaded`: their loaded_at). -#}
+{% macro loaded_between(before, now, loaded='loaded_at') -%}
     (
-        loaded_at > {{ timestamp_literal(before.loaded_through) if before.loaded_through is not none else "cast('1900-01-01' as " ~ dbt.type_timestamp() ~ ")" }}
-        and loaded_at <= {{ timestamp_literal(now.loaded_through) }}
+        {{ loaded }} > {{ timestamp_literal(before.loaded_through) if before.loaded_through is not none else "cast('1900-01-01' as " ~ dbt.type_timestamp() ~ ")" }}
+        and {{ loaded }} <= {{ timestamp_literal(now.loaded_through) }}
     )
 {%- endmacro %}
 
 {#- The rows whose validity the clock changed between two states. -#}
-{% macro came_of_age(table, before, now) -%}
-    {%- set time_column = raw_table_columns()[table].time -%}
+{% macro came_of_age(table, before, now, raw=false) -%}
+    {%- set time_column = staged_time('created_at') if raw else raw_table_columns()[table].time -%}
     {%- set clocks = [before.valid_through, now.valid_through] | sort -%}
     (
         {{ time_column }} > {{ timestamp_literal(clocks[0]) }}
@@ -268,7 +270,6 @@
 -#}
 {% macro arriving_keys(kinds, before, now) -%}
     {%- set evaluations = graph_relation('stg_conversation_evaluation') -%}
-    {%- set feedback = graph_relation('stg_feedback_log') -%}
     {%- set null_string = "cast(null as " ~ dbt.type_string() ~ ")" -%}
     {%- set parts = [] -%}
     {%- if 'evaluations' in kinds -%}
@@ -292,8 +293,13 @@
     {%- endif -%}
     {%- if 'reactions' in kinds %}
     with arrived as (
-        select feedback_id, message_id, user_id from {{ feedback }}
-        where {{ arrived('feedback_log', before['feedback_log'], now['feedback_log']) }}
+        -- From the raw table: the staging view would read every row for its labels.
+        select
+            {{ staged_key('feedback_id') }} as feedback_id,
+            {{ staged_key('message_id') }} as message_id,
+            {{ staged_key('user_id') }} as user_id
+        from {{ raw_relation('feedback_log') }}
+        where {{ arrived('feedback_log', before['feedback_log'], now['feedback_log'], true) }}
     ),
 
     arrived_feedback as (
@@ -354,11 +360,14 @@
     {%- set before = side_relation('keys_before') -%}
     {%- set columns = adapter.get_columns_in_relation(before) | rejectattr('name', 'equalto', 'loaded_at')
         | map(attribute='quoted') | join(', ') -%}
-    {%- set after = "select " ~ columns ~ " from " ~ this ~ " where " ~ rows_of_keys(by_key, side_relation('rebuild_keys')) -%}
-    with changed as (
-        (select {{ columns }} from {{ before }} except {{ after }})
+    with after_run as (
+        select {{ columns }} from ({{ rows_where(this, rows_of_keys(by_key, side_relation('rebuild_keys'))) }}) as of_keys
+    ),
+
+    changed as (
+        (select {{ columns }} from {{ before }} except select {{ columns }} from after_run)
         union all
-        ({{ after }} except select {{ columns }} from {{ before }})
+        (select {{ columns }} from after_run except select {{ columns }} from {{ before }})
     )
     select distinct
         {{ day_column }} as rebuild_day, {{ ranked_tables()[by_key].counted }} as counted, message_id
@@ -715,7 +724,7 @@
             {%- set table = ranked_tables()[by_key].table -%}
             {%- do replace_side_table(keys, arriving_keys([by_key], before, now)) -%}
             {%- set leaving = rows_of_keys(by_key, keys) -%}
-            {%- do replace_side_table(side_relation('keys_before'), "select * from " ~ this ~ " where " ~ leaving) -%}
+            {%- do replace_side_table(side_relation('keys_before'), rows_where(this, leaving)) -%}
             {%- do replace_side_table(side_relation('arrivals_between'), spans_between([table], before, now)) -%}
             {%- do replace_side_table(days, distinct_days([])) -%}
         {%- elif stands and weeks_of -%}
@@ -805,6 +814,52 @@
         {%- do conditions.append(leaving) -%}
     {%- endif -%}
     {%- do run_query("delete from " ~ this ~ " where " ~ conditions | join(' or ')) -%}
+{%- endmacro %}
+
+
+{#-
+    A query of the staged rows a ranked table (`by_key`) ranks in a run by loaded_at: every
+    raw row of the arriving keys, found on the raw key columns and staged with the rules of
+    its staging model (macros/staging.sql), and the rows of `staged`, its staging relation,
+    of the days to rebuild (none, or every day when what it processed no longer stands).
+    The two parts split the rows by one condition: no row is in both, none is left out.
+-#}
+{% macro ranked_rows_to_stage(by_key, staged) -%}
+    {%- set keys = side_relation('rebuild_keys') -%}
+    {%- set ranked = ranked_tables()[by_key] -%}
+    {%- set raw = raw_relation(ranked.table) -%}
+    {%- set raw_rows = rows_where(raw, of_arriving_keys(by_key, keys, true)) -%}
+    {%- if by_key == 'evaluations' -%}
+        {%- set of_keys = staged_conversation_evaluation(raw, raw_rows) -%}
+    {%- else -%}
+        {%- set of_keys = labelled_feedback("(" ~ staged_feedback_log(raw, raw_rows) ~ ") as staged", graph_relation('feedback_label_map')) -%}
+    {%- endif -%}
+    select * from ({{ of_keys }}) as of_keys
+    union all
+    select * from {{ staged }}
+    where {{ in_rebuild_days(raw_table_columns()[ranked.table].day) }} and not coalesce({{ of_arriving_keys(by_key, keys, false) }}, false)
+{%- endmacro %}
+
+
+{#-
+    A where-clause: the row is of the keys a ranked table (`by_key`) ranks again:
+    evaluations, the arriving evaluation_ids; reactions, the feedback_ids F and the pairs P
+    (see arriving_keys). On a raw row (`raw`), of its key columns as text: a staged key is
+    its raw text, unless blank (then NULL), and a key is never blank, so the clause holds
+    on a raw row exactly when it holds on the row staged.
+-#}
+{% macro of_arriving_keys(by_key, keys, raw) -%}
+    {%- set column = {} -%}
+    {%- for name in ['evaluation_id', 'feedback_id', 'message_id', 'user_id'] -%}
+        {%- do column.update({name: 'cast(' ~ name ~ ' as ' ~ dbt.type_string() ~ ')' if raw else name}) -%}
+    {%- endfor -%}
+    {%- if by_key == 'evaluations' -%}
+        {{ return(column.evaluation_id ~ " in (" ~ keys_of(keys, 'evaluation_id') ~ ")") }}
+    {%- endif -%}
+    {{ return(
+        "(" ~ column.feedback_id ~ " in (" ~ keys_of(keys, 'feedback_id') ~ ") or (" ~ column.message_id ~ ", "
+        ~ column.user_id ~ ") in (select key_value, user_id from " ~ keys ~ " where key_type = 'pair'))"
+    ) }}
 {%- endmacro %}
 
 

@@ -163,16 +163,26 @@
 
 
 {#-
+    A query of the staged rows a ranked table (`by_key`) ranks, from `staged`, its staging
+    relation: every row on a full build; without loaded_at, those evaluations_to_rank or
+    reactions_to_rank select; by loaded_at, those of ranked_rows_to_stage (macros/arrivals.sql).
+-#}
+{% macro rows_to_rank(by_key, staged) -%}
+    {%- if is_load_rebuild() -%}
+        {{ ranked_rows_to_stage(by_key, staged) }}
+    {%- else -%}
+        select * from {{ staged }}
+        where {{ evaluations_to_rank(staged) if by_key == 'evaluations' else reactions_to_rank(staged) }}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#-
     A where-clause for the evaluations to rank again: the rows of the days to rebuild, and
     every copy elsewhere of an evaluation found on them.
 -#}
 {% macro evaluations_to_rank(evaluations) -%}
-    {%- if is_load_rebuild() -%}
-        (
-            evaluation_id in ({{ keys_of(side_relation('rebuild_keys'), 'evaluation_id') }})
-            or evaluated_date in ({{ rebuild_days_query() }})
-        )
-    {%- elif is_day_rebuild() -%}
+    {%- if is_day_rebuild() -%}
         (
             evaluated_date in ({{ rebuild_days_query() }})
             or evaluation_id in ({{ spanning_keys('evaluation_id', rebuild_days_query()) }})
@@ -189,14 +199,7 @@
     same messages; and every copy of those (their copy decides whether they compete).
 -#}
 {% macro reactions_to_rank(labelled_feedback) -%}
-    {%- if is_load_rebuild() -%}
-        {%- set keys = side_relation('rebuild_keys') -%}
-        (
-            feedback_id in ({{ keys_of(keys, 'feedback_id') }})
-            or {{ pair_in_keys(keys) }}
-            or reacted_date in ({{ rebuild_days_query() }})
-        )
-    {%- elif is_day_rebuild() -%}
+    {%- if is_day_rebuild() -%}
         {%- set pair_days = spanning_key_days('reaction', rebuild_days_query(), 'feedback_log') -%}
         (
             reacted_date in ({{ rebuild_days_query() }})
@@ -375,6 +378,25 @@
     A small table of the model's own, replaced. The relation cache learns of it, so a model
     later in the same run finds it (a ranked table's state, read by the models after it).
 -#}
+{#-
+    A query of the rows of a table that meet a where-clause. DuckDB reads every column of
+    every row before a semi-join filters them; here the clause is evaluated on its own
+    columns, and the rows it keeps are then read by rowid (60,000 staged rows of 12 million
+    raw rows: 2.3 s against 0.5 s).
+-#}
+{% macro rows_where(relation, condition) -%}
+    {{ return(adapter.dispatch('rows_where', 'ai_performance')(relation, condition)) }}
+{%- endmacro %}
+
+{% macro default__rows_where(relation, condition) -%}
+    select * from {{ relation }} where {{ condition }}
+{%- endmacro %}
+
+{% macro duckdb__rows_where(relation, condition) -%}
+    select * from {{ relation }} where rowid in (select rowid from {{ relation }} where {{ condition }})
+{%- endmacro %}
+
+
 {% macro replace_side_table(relation, sql) -%}
     {%- set table = relation.incorporate(type='table') -%}
     {%- do drop_side_table(table) -%}

@@ -8,12 +8,12 @@
 -- depends_on: {{ ref('int_raw_keys_spanning_days') }}
 
 with evaluations as (
-    select * from {{ ref('stg_conversation_evaluation') }}
+    {{ rows_to_rank('evaluations', ref('stg_conversation_evaluation')) }}
 ),
 
 valid_evaluations as (
     select * from evaluations
-    where is_valid and {{ evaluations_to_rank(ref('stg_conversation_evaluation')) }}
+    where is_valid
 ),
 
 ranked as (

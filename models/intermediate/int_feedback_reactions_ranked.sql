@@ -11,12 +11,12 @@
 -- depends_on: {{ ref('int_raw_keys_spanning_days') }}
 
 with labelled_feedback as (
-    select * from {{ ref('int_feedback_labelled') }}
+    {{ rows_to_rank('reactions', ref('int_feedback_labelled')) }}
 ),
 
 valid_feedback as (
     select * from labelled_feedback
-    where invalid_reason is null and {{ reactions_to_rank(ref('int_feedback_labelled')) }}
+    where invalid_reason is null
 ),
 
 copies_ranked as (

@@ -6,7 +6,7 @@ renamed as (
     select
         {{ blank_as_null('cast(message_id as ' ~ dbt.type_string() ~ ')') }} as message_id,
         cast(conversation_id as {{ dbt.type_string() }}) as conversation_id,
-        cast(created_at as {{ dbt.type_timestamp() }}) as responded_at,
+        {{ staged_time('created_at') }} as responded_at,
         trim(cast(model_version as {{ dbt.type_string() }})) as model_version,
         cast(user_message as {{ dbt.type_string() }}) as user_message,
         cast(ai_response as {{ dbt.type_string() }}) as ai_response,
