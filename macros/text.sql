@@ -4,7 +4,34 @@
 
 {#- An id that is empty or only whitespace is no id: NULL, so it is quarantined as such. -#}
 {% macro blank_as_null(expr) -%}
-    case when {{ strip_whitespace(expr) }} = '' then null else {{ expr }} end
+    case when {{ is_blank(expr) }} then null else {{ expr }} end
+{%- endmacro %}
+
+
+{#-
+    True when a text is empty or only whitespace (the \s of strip_whitespace). Matched, not
+    rewritten: every staged id is checked, and on DuckDB a full match costs a third of
+    stripping the whitespace and comparing (0.25 s against 0.7 s for 12 million ids).
+-#}
+{% macro is_blank(expr) -%}
+    {{ return(adapter.dispatch('is_blank', 'ai_performance')(expr)) }}
+{%- endmacro %}
+
+{% macro default__is_blank(expr) -%}
+    {{ strip_whitespace(expr) }} = ''
+{%- endmacro %}
+
+{% macro duckdb__is_blank(expr) -%}
+    regexp_full_match({{ expr }}, '\s*')
+{%- endmacro %}
+
+{% macro postgres__is_blank(expr) -%}
+    {{ expr }} ~ '^\s*$'
+{%- endmacro %}
+
+{#- Spark's string literals take backslash escapes: '\\s' is the pattern \s. -#}
+{% macro spark__is_blank(expr) -%}
+    {{ expr }} rlike '^\\s*$'
 {%- endmacro %}
 
 
