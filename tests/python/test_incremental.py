@@ -427,3 +427,61 @@ def test_a_day_whose_raw_rows_were_all_deleted_is_emptied(make_warehouse):
     incremental = snapshot(warehouse)
     full_refresh(warehouse)
     assert_same_tables(incremental, snapshot(warehouse))
+
+
+def test_raw_tables_that_are_views_are_read_by_key_too(make_warehouse):
+    """Raw data can be a view (over files, or tables kept elsewhere). A run by loaded_at
+    reads the raw rows of the arriving keys straight from the raw relation, and on DuckDB
+    by rowid from a table; a view has none, and is read as it is. A late evaluation of an
+    old message, a replayed copy and a changed reaction arrive through the views: the
+    daily job passes its data tests, counts them, and equals a full refresh."""
+    from types import SimpleNamespace
+
+    from incremental_support import create_raw_tables, insert_rows
+
+    warehouse = make_warehouse("duckdb", as_of_date="2026-02-23")
+    create_raw_tables(warehouse, with_loaded_at=True)
+    raw, store = warehouse.raw_schema, warehouse.raw_schema + "_store"
+    warehouse.execute(f"create schema {store}", *[
+        statement
+        for table in RAW_TABLES
+        for statement in (f"create table {store}.{table} as select * from {raw}.{table}",
+                          f"drop table {raw}.{table}",
+                          f"create view {raw}.{table} as select * from {store}.{table}")
+    ])  # fmt: skip
+    stored = SimpleNamespace(raw_schema=store, execute=warehouse.execute)
+    evaluation = {"conversation_id": "c1", "accuracy": None, "consistency": None,
+                  "emotion_match": None, "evaluator": "human", "model_version": "v1"}  # fmt: skip
+    reaction = {"conversation_id": "c1", "message_id": "m1", "user_id": "u1"}
+    first = [{**evaluation, "evaluation_id": "e1", "message_id": "m1",
+              "created_at": dt.datetime(2026, 2, 2, 10), "score": 5.0},
+             {**evaluation, "evaluation_id": "e2", "message_id": "m2",
+              "created_at": dt.datetime(2026, 2, 16, 10), "score": 7.0}]  # fmt: skip
+    insert_rows(stored, "conversation_evaluation", first, dt.datetime(2026, 2, 17))
+    insert_rows(stored, "feedback_log", [
+        {**reaction, "feedback_id": "f1", "created_at": dt.datetime(2026, 2, 2, 11),
+         "feedback": "like"},
+    ], dt.datetime(2026, 2, 17))  # fmt: skip
+    warehouse.dbt("build", "--exclude", "tag:tuning", "--exclude-resource-type", "unit_test")
+
+    insert_rows(stored, "conversation_evaluation", [
+        first[0],
+        {**evaluation, "evaluation_id": "e3", "message_id": "m1",
+         "created_at": dt.datetime(2026, 2, 3, 10), "score": 9.0},
+    ], dt.datetime(2026, 2, 18))  # fmt: skip
+    insert_rows(stored, "feedback_log", [
+        {**reaction, "feedback_id": "f2", "created_at": dt.datetime(2026, 2, 17, 9),
+         "feedback": "dislike"},
+    ], dt.datetime(2026, 2, 18))  # fmt: skip
+    daily_job(warehouse)
+    scores = {row["score_date"]: row["eval_count"] for row in warehouse.mart("daily_scores")}
+    assert scores == {dt.date(2026, 2, 2): 1, dt.date(2026, 2, 3): 1, dt.date(2026, 2, 16): 1}
+    feedback = {
+        row["feedback_date"]: (row["like_count"], row["dislike_count"])
+        for row in warehouse.mart("daily_feedback")
+        if row["like_count"] or row["dislike_count"]
+    }
+    assert feedback == {dt.date(2026, 2, 17): (0, 1)}
+    incremental = snapshot(warehouse)
+    full_refresh(warehouse)
+    assert_same_tables(incremental, snapshot(warehouse))
