@@ -251,8 +251,8 @@
 {%- endmacro %}
 
 {#- A where-clause: the row's (message, user) pair is among the pairs P of a keys relation. -#}
-{% macro pair_in_keys(keys) -%}
-    (message_id, user_id) in (select key_value, user_id from {{ keys }} where key_type = 'pair')
+{% macro pair_in_keys(keys, message_id='message_id', user_id='user_id') -%}
+    ({{ message_id }}, {{ user_id }}) in (select key_value, user_id from {{ keys }} where key_type = 'pair')
 {%- endmacro %}
 
 
@@ -857,8 +857,8 @@
         {{ return(column.evaluation_id ~ " in (" ~ keys_of(keys, 'evaluation_id') ~ ")") }}
     {%- endif -%}
     {{ return(
-        "(" ~ column.feedback_id ~ " in (" ~ keys_of(keys, 'feedback_id') ~ ") or (" ~ column.message_id ~ ", "
-        ~ column.user_id ~ ") in (select key_value, user_id from " ~ keys ~ " where key_type = 'pair'))"
+        "(" ~ column.feedback_id ~ " in (" ~ keys_of(keys, 'feedback_id') ~ ") or "
+        ~ pair_in_keys(keys, column.message_id, column.user_id) ~ ")"
     ) }}
 {%- endmacro %}
 

@@ -375,10 +375,6 @@
 
 
 {#-
-    A small table of the model's own, replaced. The relation cache learns of it, so a model
-    later in the same run finds it (a ranked table's state, read by the models after it).
--#}
-{#-
     A query of the rows of a relation that meet a where-clause. DuckDB reads every column of
     every row before a semi-join filters them; from a table, here, the clause is evaluated
     on its own columns, and the rows it keeps are then read by rowid (60,000 staged rows of
@@ -401,6 +397,10 @@
 {%- endmacro %}
 
 
+{#-
+    A small table of the model's own, replaced. The relation cache learns of it, so a model
+    later in the same run finds it (a ranked table's state, read by the models after it).
+-#}
 {% macro replace_side_table(relation, sql) -%}
     {%- set table = relation.incorporate(type='table') -%}
     {%- do drop_side_table(table) -%}

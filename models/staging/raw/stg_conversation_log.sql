@@ -4,7 +4,7 @@ with source as (
 
 renamed as (
     select
-        {{ blank_as_null('cast(message_id as ' ~ dbt.type_string() ~ ')') }} as message_id,
+        {{ staged_key('message_id') }} as message_id,
         cast(conversation_id as {{ dbt.type_string() }}) as conversation_id,
         {{ staged_time('created_at') }} as responded_at,
         trim(cast(model_version as {{ dbt.type_string() }})) as model_version,
