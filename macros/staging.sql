@@ -87,7 +87,9 @@ with source as (
     {{ rows or 'select * from ' ~ raw }}
 ),
 
-renamed as (
+-- Read twice (the spellings, the rows): inlined, so that a filter on the view reaches the
+-- raw scan (macros/planning.sql).
+renamed as {{ cte_inlined() }} (
     select
         {{ staged_key('feedback_id') }} as feedback_id,
         cast(conversation_id as {{ dbt.type_string() }}) as conversation_id,

@@ -509,25 +509,6 @@
 
 
 {#-
-    Where a model's statistics chain needs a planning barrier: PostgreSQL inlines a CTE
-    read once into the query that reads it, and a chain of statistics CTEs inlined into one
-    another repeats each input in every formula that uses it, an expression tree that grows
-    with each step (a unit test of int_weeks_compared planned for over 15 minutes). Write
-    `name as {{ cte_materialized() }} (...)`; other engines plan the chain as it is.
--#}
-{% macro cte_materialized() -%}
-    {{ return(adapter.dispatch('cte_materialized', 'ai_performance')()) }}
-{%- endmacro %}
-
-{% macro default__cte_materialized() -%}
-{%- endmacro %}
-
-{% macro postgres__cte_materialized() -%}
-    materialized
-{%- endmacro %}
-
-
-{#-
     The t statistic of a correlation r over value_count pairs, r · sqrt((n - 2) / (1 - r²)),
     with n - 2 degrees of freedom (feed t_two_sided_p_value): the test of scipy's pearsonr
     and pointbiserialr. NULL below 3 pairs, and at |r| = 1 (a perfect correlation).

@@ -168,7 +168,7 @@ with_normal_deviates as (
     from with_t_statistics
 ),
 
--- A planning barrier on PostgreSQL (macros/stats.sql, cte_materialized).
+-- A planning barrier on PostgreSQL (macros/planning.sql, cte_materialized).
 with_p_values as {{ cte_materialized() }} (
     select
         *,
