@@ -306,7 +306,9 @@
         select distinct feedback_id from arrived where feedback_id is not null
     ),
 
-    rankable as (
+    -- Read twice: inlined, so that each read filters the ranked table as it scans it
+    -- (macros/planning.sql).
+    rankable as {{ cte_inlined() }} (
         select feedback_id, message_id, user_id from {{ graph_relation(ranked_tables().reactions.model) }}
         union all
         select feedback_id, message_id, user_id from arrived

@@ -8,7 +8,9 @@
 -- depends_on: {{ ref('int_raw_days_fingerprinted') }}
 -- depends_on: {{ ref('int_evaluations_ranked') }}
 
-with evaluations as (
+-- Read twice on a rebuild: inlined, so that each read filters the rows as it scans them
+-- (macros/planning.sql).
+with evaluations as {{ cte_inlined() }} (
     select * from {{ ref('int_evaluations_deduplicated') }}
     where
         message_id is not null

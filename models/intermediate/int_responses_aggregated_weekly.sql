@@ -17,8 +17,13 @@ latest_reactions as (
     select * from {{ ref('int_feedback_latest_reactions') }}
 ),
 
-conversation_log as (
-    select * from {{ ref('stg_conversation_log') }}
+-- Read twice on a rebuild: inlined, so that each read filters the log's rows as it scans them
+-- (macros/planning.sql).
+conversation_log as {{ cte_inlined() }} (
+    select
+        message_id,
+        responded_date
+    from {{ ref('stg_conversation_log') }}
     where message_id is not null and responded_date is not null
 ),
 
