@@ -25,7 +25,7 @@ from demo_data.tables import RAW_TABLES, build_statements
 from reporter.errors import UserError
 from reporter.warehouse import WarehouseConfig, connect
 
-__all__ = ["CONVERSATIONS", "RAW_TABLES", "DemoSpec", "generate"]
+__all__ = ["CONVERSATIONS", "RAW_TABLES", "DemoSpec", "generate", "upkeep"]
 
 
 def generate(config: WarehouseConfig, spec: DemoSpec, raw_schema: str = "raw") -> dict[str, int]:
@@ -46,4 +46,22 @@ def generate(config: WarehouseConfig, spec: DemoSpec, raw_schema: str = "raw") -
         for table in RAW_TABLES:
             cursor.execute(f"select count(*) from {raw_schema}.{table}")
             counts[table] = int(cursor.fetchone()[0])
+    upkeep(config, raw_schema)
     return counts
+
+
+def upkeep(config: WarehouseConfig, raw_schema: str = "raw") -> None:
+    """The engine's upkeep of loaded raw tables (PostgreSQL: their indexes and VACUUM), each
+    statement on its own, outside a transaction."""
+    statements = [
+        statement
+        for table in RAW_TABLES
+        for statement in DIALECTS[config.type]().raw_upkeep(raw_schema, table)
+    ]
+    if not statements:
+        return
+    with connect(config, read_only=False) as conn:
+        conn.autocommit = True
+        cursor = conn.cursor()
+        for statement in statements:
+            cursor.execute(statement)

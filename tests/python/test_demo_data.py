@@ -109,6 +109,28 @@ def test_a_seed_gives_the_same_rows_as_before(make_warehouse):
     assert found == PINNED_ROWS
 
 
+@pytest.mark.postgres
+def test_postgres_raw_tables_are_kept_as_the_daily_job_reads_them(make_warehouse):
+    """On PostgreSQL the demo (and the bench) leave each raw table as a production team keeps
+    it: an index on loaded_at and on created_at, by which the daily job finds its arrivals
+    and counts rows up to its watermark, and vacuumed, so that the count reads the index."""
+    warehouse = make_warehouse("postgres")
+    warehouse.generate(DemoSpec(weeks=1, rows_per_day=20, seed=1, end_date=dt.date(2026, 3, 4)))
+    raw = warehouse.raw_schema
+    indexes = warehouse.query(
+        f"select tablename, indexdef from pg_indexes where schemaname = '{raw}'"
+    )
+    indexed = {(row["tablename"], row["indexdef"].split("(")[-1].rstrip(")")) for row in indexes}
+    assert indexed == {
+        (table, column) for table in RAW_TABLES for column in ("loaded_at", "created_at")
+    }
+    vacuumed = warehouse.query(
+        f"select relname from pg_stat_user_tables where schemaname = '{raw}' "
+        "and last_vacuum is not null and last_analyze is not null"
+    )
+    assert {row["relname"] for row in vacuumed} == set(RAW_TABLES)
+
+
 def test_demo_data_spans_whole_iso_weeks_up_to_the_end_date(make_warehouse):
     warehouse = make_warehouse()
     warehouse.generate(DemoSpec(weeks=2, rows_per_day=20, seed=1, end_date=dt.date(2026, 3, 4)))
