@@ -63,7 +63,7 @@ def read_as(role: str, relation: str) -> str | None:
 def test_bi_reader_reads_the_marts_and_nothing_upstream(make_warehouse, bi_role) -> None:
     warehouse = make_warehouse("postgres", bi_reader_role=bi_role, as_of_date="2026-01-07")
     warehouse.generate(SPEC)
-    warehouse.dbt("build")
+    warehouse.build()
 
     manifest = json.loads((warehouse.root / "target" / "manifest.json").read_text())
     models = [node for node in manifest["nodes"].values() if node["resource_type"] == "model"]
@@ -90,6 +90,6 @@ def test_a_missing_role_fails_the_build(make_warehouse) -> None:
     missing = f"pytest_no_such_role_{uuid.uuid4().hex[:10]}"
     warehouse = make_warehouse("postgres", bi_reader_role=missing, as_of_date="2026-01-07")
     warehouse.generate(SPEC)
-    result = warehouse.dbt("build", "-s", "+daily_feedback", check=False)
+    result = warehouse.build("-s", "+daily_feedback", check=False)
     assert result.returncode != 0
     assert f'role "{missing}" does not exist' in result.stdout

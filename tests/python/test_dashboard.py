@@ -284,7 +284,7 @@ def test_low_volume_weeks_are_marked_with_the_marts_flags(open_app, demo_duckdb,
     built = dataclasses.replace(demo_duckdb, root=tmp_path)
     built.write_profile()
     shutil.copy(demo_duckdb.root / "warehouse.duckdb", tmp_path / "warehouse.duckdb")
-    built.dbt("build", "--select", "int_weeks_compared+", dbt_vars={"min_n": min_n})
+    built.build("--select", "int_weeks_compared+", dbt_vars={"min_n": min_n})
     app = open_app(built, DBT_VARS=json.dumps({"min_n": min_n}))
 
     (_, _, _, (points, data), *_) = layers(charts(app, 0)[0])
@@ -305,7 +305,7 @@ def test_low_volume_weeks_are_marked_with_the_marts_flags(open_app, demo_duckdb,
 def test_empty_warehouse_shows_a_message_not_a_traceback(open_app, make_warehouse):
     warehouse = make_warehouse("duckdb", as_of_date="2026-01-07")
     warehouses.create_raw_tables(warehouse)
-    warehouse.dbt("build")
+    warehouse.build()
     app = open_app(warehouse)
     assert [i.value for i in app.info] and "no data yet" in app.info[0].value
     assert "dbt build" in app.info[0].value

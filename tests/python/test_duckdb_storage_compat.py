@@ -92,7 +92,7 @@ def test_a_v1_format_warehouse_is_read_by_duckdb_1x(make_warehouse, old_duckdb) 
     }
     profile_path.write_text(yaml.safe_dump(profile))
     warehouse.generate(SPEC)  # creates the file, as the demo does
-    warehouse.dbt("build")
+    warehouse.build()
     path = warehouse.root / "warehouse.duckdb"
     marts = mart_names()
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from incremental_support import (
+    DAILY_JOB,
     INCREMENTAL_MODELS,
     assert_same_tables,
     daily_job,
@@ -194,7 +195,7 @@ def test_a_row_from_the_future_counts_once_its_time_has_come(make_warehouse):
         ],
         loaded_at=now,
     )
-    warehouse.dbt("build", "--exclude", "tag:tuning", "--exclude-resource-type", "unit_test")
+    warehouse.build(*DAILY_JOB)
 
     def counted() -> tuple[set[str], int]:
         reasons = {row["reason"] for row in warehouse.mart("quarantined_rows")}
@@ -271,7 +272,7 @@ def test_a_redelivered_copy_rebuilds_only_the_duplicate_count_of_its_day(make_wa
         {**evaluation, "evaluation_id": "e5", "message_id": "m5", "created_at": day[5]},
     ]
     insert_rows(warehouse, "conversation_evaluation", first, dt.datetime(2026, 2, 10))
-    warehouse.dbt("build", "--exclude", "tag:tuning", "--exclude-resource-type", "unit_test")
+    warehouse.build(*DAILY_JOB)
     daily_job(warehouse)  # nothing arrived: no day to rebuild
 
     def rebuilt(model: str, schema: str) -> set[dt.date]:
@@ -332,7 +333,7 @@ def test_a_late_judge_evaluation_rebuilds_only_the_weeks_of_its_message(make_war
          "feedback": "like"}
         for m, day in ((1, 10), (2, 10), (3, 16))
     ], first_load)  # fmt: skip
-    warehouse.dbt("build", "--exclude", "tag:tuning", "--exclude-resource-type", "unit_test")
+    warehouse.build(*DAILY_JOB)
     insert_rows(warehouse, "conversation_evaluation", [
         {**evaluation, "evaluation_id": "j1-late", "message_id": "m1", "created_at": at[4],
          "score": 9.0, "evaluator": "llm_judge"},
@@ -379,7 +380,7 @@ def test_a_model_built_apart_does_not_get_ahead_of_the_table_it_reads(make_wareh
         {**evaluation, "evaluation_id": "e1", "created_at": dt.datetime(2026, 2, 2, 10),
          "score": 7.0},
     ], dt.datetime(2026, 2, 10))  # fmt: skip
-    warehouse.dbt("build", "--exclude", "tag:tuning", "--exclude-resource-type", "unit_test")
+    warehouse.build(*DAILY_JOB)
     insert_rows(warehouse, "conversation_evaluation", [
         {**evaluation, "evaluation_id": "e2", "created_at": dt.datetime(2026, 2, 3, 10),
          "score": 42.0},
@@ -416,7 +417,7 @@ def test_a_day_whose_raw_rows_were_all_deleted_is_emptied(make_warehouse):
         {**evaluation, "evaluation_id": "e9-bad", "message_id": "m9",
          "created_at": dt.datetime(2026, 2, 9, 10), "score": 42.0},
     ], dt.datetime(2026, 2, 10))  # fmt: skip
-    warehouse.dbt("build", "--exclude", "tag:tuning", "--exclude-resource-type", "unit_test")
+    warehouse.build(*DAILY_JOB)
     warehouse.execute(
         f"delete from {warehouse.raw_schema}.conversation_evaluation "
         "where created_at >= cast('2026-02-09' as timestamp)"
@@ -462,7 +463,7 @@ def test_raw_tables_that_are_views_are_read_by_key_too(make_warehouse):
         {**reaction, "feedback_id": "f1", "created_at": dt.datetime(2026, 2, 2, 11),
          "feedback": "like"},
     ], dt.datetime(2026, 2, 17))  # fmt: skip
-    warehouse.dbt("build", "--exclude", "tag:tuning", "--exclude-resource-type", "unit_test")
+    warehouse.build(*DAILY_JOB)
 
     insert_rows(stored, "conversation_evaluation", [
         first[0],

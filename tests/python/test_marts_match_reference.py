@@ -95,7 +95,7 @@ def test_spark_demo_marts_equal_the_pandas_reference(demo_spark):
 def test_marts_follow_the_report_time_zone(make_warehouse):
     warehouse = make_warehouse("duckdb", report_timezone="Asia/Seoul", as_of_date="2026-01-07")
     warehouse.generate(DemoSpec(weeks=3, rows_per_day=40, seed=3, end_date=dt.date(2026, 1, 6)))
-    warehouse.dbt("build")
+    warehouse.build()
     check_marts(warehouse, "Asia/Seoul", dt.date(2026, 1, 7))
     # The shift is real: some evaluation falls on another day in Seoul than in UTC.
     raw = raw_frame(warehouse, "conversation_evaluation").dropna(subset=["created_at"])
@@ -109,6 +109,6 @@ def test_marts_follow_the_report_time_zone(make_warehouse):
 def test_an_unknown_time_zone_is_a_clear_error(make_warehouse, bad_zone):
     warehouse = make_warehouse("duckdb", report_timezone=bad_zone)
     warehouse.generate(DemoSpec(weeks=1, rows_per_day=5, seed=1, end_date=dt.date(2026, 1, 6)))
-    result = warehouse.dbt("build", check=False)
+    result = warehouse.build(check=False)
     assert result.returncode != 0
     assert "is not an IANA time zone name" in result.stdout

@@ -27,7 +27,7 @@ def regressed(tmp_path_factory: pytest.TempPathFactory):
         weeks=6, rows_per_day=60, seed=7, end_date=dt.date(2026, 1, 4), regression="chat-v2.0:-1.5"
     )
     warehouse.generate(spec)
-    warehouse.dbt("build")
+    warehouse.build()
     return warehouse
 
 

@@ -84,7 +84,7 @@ def small(tmp_path_factory: pytest.TempPathFactory):
         f"insert into {raw}.conversation_evaluation values "
         "('q3', 'c1', 'm1', '2026-01-20 09:00:00', 11.5, null, null, null, 'human', 'v1')",
     )
-    warehouse.dbt("build")
+    warehouse.build()
     return warehouse
 
 

@@ -174,7 +174,7 @@ def test_an_injected_regression_is_found_in_its_model_version(make_warehouse) ->
             regression="chat-v2.0:-1.5",
         )
     )
-    build = warehouse.dbt("build")
+    build = warehouse.build()
     assert quality_regression_status(build.stdout) == "WARN"
     segments = {
         (row["segment_type"], row["segment_value"]): row
@@ -257,7 +257,7 @@ def test_no_false_alarms_beyond_alpha_on_data_without_change(make_warehouse) -> 
     last_day = FIRST_SUNDAY + dt.timedelta(days=14 * SEEDS[-1])
     warehouse = make_warehouse("duckdb", as_of_date=(last_day + dt.timedelta(days=1)).isoformat())
     second_weeks = stack_seeds(warehouse)
-    build = warehouse.dbt("build")  # one build for all twenty seeds
+    build = warehouse.build()  # one build for all twenty seeds
     weeks = {row["week_start"]: row for row in warehouse.mart("weekly_performance")}
     compared = [weeks[monday] for monday in second_weeks]
     assert all(week["prev_eval_count"] >= 30 for week in compared)

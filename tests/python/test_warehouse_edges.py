@@ -11,7 +11,7 @@ from reporter.cli import main
 def test_empty_raw_tables_build_empty_marts(make_warehouse, engine):
     warehouse = make_warehouse(engine, as_of_date="2026-01-07")
     create_raw_tables(warehouse)
-    warehouse.dbt("build")
+    warehouse.build()
     for mart in ("daily_scores", "daily_feedback", "weekly_performance", "quarantined_rows"):
         assert warehouse.mart(mart) == [], mart
 
@@ -34,7 +34,7 @@ def test_year_end_week_and_rejected_rows_end_to_end(make_warehouse, engine):
         "('f3', 'c1', 'm2', '2025-12-30 11:00:00', '+1', 'u2'), "
         "('f4', 'c1', 'm2', '2026-01-06 11:00:00', 'sure', 'u2')",
     )
-    warehouse.dbt("build")
+    warehouse.build()
     weeks = warehouse.mart("weekly_performance", "week_start")
     assert [
         (w["week_label"], w["eval_count"], w["avg_score"], w["like_count"], w["dislike_count"])
