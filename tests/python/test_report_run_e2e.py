@@ -62,6 +62,10 @@ def test_run_builds_and_posts_one_message_matching_the_mart(engine, make_warehou
     assert "\x1b[" not in result.stdout + result.stderr
     assert "sent 2026-W01 to #ai-reports" in result.stdout
     assert len(slack.reports) == 1
+    # Every model and data test ran; the unit tests (fixed inputs, not the data) did not.
+    ran = json.loads((warehouse.root / "target" / "run_results.json").read_text())["results"]
+    kinds = {result["unique_id"].split(".")[0] for result in ran}
+    assert {"model", "test"} <= kinds and "unit_test" not in kinds
 
     # The numbers in Slack are the mart's numbers, for the latest complete week.
     week = warehouse.query(
