@@ -30,11 +30,12 @@ DEMO_SPEC = DemoSpec(weeks=6, rows_per_day=60, seed=7, end_date=DEMO_END_DATE)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The slow tests first (stable otherwise): with several workers (`make test` runs one per
     core), a test of many minutes that starts last would leave one worker running it alone.
-    The readers of the Spark demo go to one worker (`--dist loadgroup`): a session fixture is
-    built once per worker, and the Spark demo takes about 6 minutes to build."""
+    The Spark tests go to one worker (`--dist loadgroup`): a session fixture is built once
+    per worker (the Spark demo takes minutes), and a worker's Spark warehouses share one
+    Spark process, whose JVM warms up once (warehouses.py)."""
     for item in items:
-        if "demo_spark" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.xdist_group("demo_spark"))
+        if "demo_spark" in getattr(item, "fixturenames", ()) or item.get_closest_marker("spark"):
+            item.add_marker(pytest.mark.xdist_group("spark"))
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 

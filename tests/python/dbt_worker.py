@@ -6,8 +6,9 @@ and checks every file against it. A warehouse's dbt commands therefore all run i
 process of its own, kept for the warehouse's lifetime, through dbt's programmatic runner
 with the same arguments as the CLI: the imports happen once, and so does the reading of
 the saved parse. On Spark the process also holds the SparkSession: the embedded Derby
-catalog admits one process at a time, and a JVM starts once per warehouse, not once per
-command; demo data, statements and reads of a Spark warehouse run there too.
+catalog admits one process at a time, and a JVM starts once per test process (every Spark
+warehouse of it shares this process), not once per command; demo data, statements and
+reads of a Spark warehouse run there too.
 
 After each command the process lets go of the warehouse (dbt-duckdb keeps its DuckDB
 database open between commands of one process), so the tests, the reporter and the

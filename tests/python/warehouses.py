@@ -3,8 +3,10 @@
 Every warehouse's dbt commands run in a process of its own, kept for the warehouse's
 lifetime (dbt_worker.py: dbt's programmatic runner, the CLI's arguments), with the
 warehouse's own target and log paths, so test runs never share state with each other or
-with a developer's `make demo`. Python imports dbt once per warehouse, not once per command;
-on Spark the process also holds the SparkSession, so the JVM starts once per warehouse.
+with a developer's `make demo`. Python imports dbt once per warehouse, not once per command.
+On Spark the process also holds the SparkSession, and every Spark warehouse of a test
+process shares it, each in schemas of its own: the JVM starts, and warms up, once (a new
+JVM runs its first builds about twice as slowly as a warm one).
 
 DuckDB warehouses share one parse of the project. dbt reuses its last parse only when the
 vars and the profile are the same (partial parsing hashes both), and a full parse costs
@@ -45,6 +47,10 @@ DUCKDB_FILE = "warehouse.duckdb"
 _SAVED_PARSES: dict[str, Path] = {}
 _SAVED_PARSES_DIR = Path(tempfile.gettempdir()) / f"ai_performance_parses_{os.getpid()}"
 atexit.register(shutil.rmtree, _SAVED_PARSES_DIR, ignore_errors=True)
+# The one Spark process of this test process (see the module's doc): its folder holds the
+# session's warehouse, catalog and logs.
+_SPARK_ROOT = Path(tempfile.gettempdir()) / f"ai_performance_spark_{os.getpid()}"
+_spark_process: list[subprocess.Popen] = []
 
 
 def postgres_settings() -> dict[str, Any]:
@@ -153,7 +159,7 @@ class TestWarehouse:
                 "host": "NA",
                 "schema": self.schema,
                 "threads": 1,
-                "server_side_parameters": spark_settings(self.root),
+                "server_side_parameters": spark_settings(_SPARK_ROOT),
             }
         else:
             raise ValueError(self.target)
@@ -275,47 +281,45 @@ class TestWarehouse:
                 cursor.execute(statement)
 
     def _work(self, **request: Any) -> dict[str, Any]:
-        """dbt commands (and on Spark, all work) in the warehouse's own long-lived process
+        """dbt commands (and on Spark, all work) in the warehouse's long-lived process
         (dbt_worker.py), run in the warehouse's folder: the DuckDB profile's relative path
-        is the warehouse's file."""
-        if self._worker is None or self._worker.poll() is not None:
-            self._worker = subprocess.Popen(
-                [sys.executable, str(DBT_WORKER), str(self.root)],
-                cwd=self.root,
-                env={**os.environ, "TZ": "UTC", "PYTHONPATH": str(PROJECT_DIR)},
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                text=True,
-            )
-            # A warehouse a test forgot to drop stops its process when it is collected.
-            weakref.finalize(self, _stop, self._worker)
-        process = self._worker
+        is the warehouse's file. On Spark, the test process's one Spark process."""
+        if self.target == "spark":
+            root, process = _SPARK_ROOT, _shared_spark_process()
+        else:
+            root = self.root
+            if self._worker is None or self._worker.poll() is not None:
+                self._worker = _start_worker(root)
+                # A warehouse a test forgot to drop stops its process when it is collected.
+                weakref.finalize(self, _stop, self._worker)
+            process = self._worker
         assert process.stdin is not None and process.stdout is not None
         request = {"target": self.target, "profiles_dir": str(self.profiles_dir), **request}
-        (self.root / "worker_request.pkl").write_bytes(pickle.dumps(request))
+        (root / "worker_request.pkl").write_bytes(pickle.dumps(request))
         process.stdin.write("go\n")
         process.stdin.flush()
         ready, _, _ = select.select([process.stdout], [], [], self.command_timeout_s)
         answer = process.stdout.readline() if ready else ""
         if answer.strip() != "done":
-            self.close()
-            log = self.root / "worker.log"
+            _stop(process)
+            log = root / "worker.log"
             tail = log.read_text(errors="replace")[-6000:] if log.exists() else ""
             raise AssertionError(f"the warehouse's dbt process failed or timed out:\n{tail}")
-        result = pickle.loads((self.root / "worker_result.pkl").read_bytes())
+        result = pickle.loads((root / "worker_result.pkl").read_bytes())
         if "error" in result:
             raise AssertionError(f"warehouse work failed:\n{result['error'][-6000:]}")
         return result
 
     def close(self) -> None:
-        """Stop the warehouse's dbt process, if it has one."""
+        """Stop the warehouse's dbt process, if it has one (the shared Spark process stays
+        up for the next Spark warehouse, and stops with the test process)."""
         process, self._worker = self._worker, None
         if process is not None:
             _stop(process)
 
     def drop(self) -> None:
         """Stop the warehouse's process and drop every schema this run created (PostgreSQL);
-        DuckDB and Spark files go with tmp_path."""
+        DuckDB files go with tmp_path, Spark's with the test process's Spark folder."""
         self.close()
         if self.target != "postgres":
             return
@@ -331,6 +335,33 @@ class TestWarehouse:
             )
             for (name,) in cursor.fetchall():
                 cursor.execute(f'drop schema if exists "{name}" cascade')
+
+
+def _start_worker(root: Path) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, str(DBT_WORKER), str(root)],
+        cwd=root,
+        env={**os.environ, "TZ": "UTC", "PYTHONPATH": str(PROJECT_DIR)},
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _shared_spark_process() -> subprocess.Popen:
+    """This test process's Spark process, started on first use (again if it stopped)."""
+    if not _spark_process or _spark_process[0].poll() is not None:
+        if not _spark_process:
+            atexit.register(_stop_shared_spark)
+        _SPARK_ROOT.mkdir(exist_ok=True)
+        _spark_process[:] = [_start_worker(_SPARK_ROOT)]
+    return _spark_process[0]
+
+
+def _stop_shared_spark() -> None:
+    for process in _spark_process:
+        _stop(process)
+    shutil.rmtree(_SPARK_ROOT, ignore_errors=True)
 
 
 def _stop(process: subprocess.Popen) -> None:
