@@ -1,7 +1,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
+import json
 import os
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -117,19 +120,67 @@ def _built_demo(target: str, root: Path) -> TestWarehouse:
     return warehouse
 
 
+def _shared_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The folder every process of this test run sees: pytest-xdist makes each worker's
+    base temp a subfolder of the controller's; without workers, the base temp itself."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+def _shared_demo(target: str, tmp_path_factory: pytest.TempPathFactory) -> TestWarehouse:
+    """The demo built once for the whole test run, not once per pytest worker (about 30 s
+    a build): the first worker to need it builds it, under a file lock, and each worker
+    gets a copy of the built folder (its dbt target, parse and profile; on DuckDB the
+    warehouse file). On PostgreSQL every copy reads the same schemas, which the run drops
+    at its end (pytest_sessionfinish)."""
+    shared = _shared_root(tmp_path_factory) / f"demo_{target}"
+    shared.mkdir(exist_ok=True)
+    with (shared / "lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        built = shared / "built.json"
+        if not built.exists():
+            folder = shared / f"build_{os.getpid()}"
+            warehouse = _built_demo(target, folder)
+            warehouse.close()  # DuckDB: the file complete, for the copies
+            built.write_text(json.dumps({"folder": str(folder), "schema": warehouse.schema}))
+        recorded = json.loads(built.read_text())
+    root = tmp_path_factory.mktemp(f"demo_{target}")
+    shutil.copytree(recorded["folder"], root, dirs_exist_ok=True)
+    schema = recorded["schema"]
+    warehouse = TestWarehouse(
+        target, root, schema, f"{schema}_raw", dbt_vars={"as_of_date": DEMO_AS_OF}
+    )
+    warehouse.write_profile()
+    return warehouse
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest's own removes old base temps
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """The end of the whole run (under pytest-xdist, the controller's, after every worker):
+    the shared PostgreSQL demo's schemas are dropped."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    built = session.config._tmp_path_factory.getbasetemp() / "demo_postgres" / "built.json"
+    if built.exists():
+        schema = json.loads(built.read_text())["schema"]
+        TestWarehouse("postgres", built.parent, schema, f"{schema}_raw").drop()
+
+
 @pytest.fixture(scope="session")
 def demo_duckdb(tmp_path_factory: pytest.TempPathFactory) -> TestWarehouse:
-    """Demo data built on DuckDB once per session. Read it; do not change it."""
-    return _built_demo("duckdb", tmp_path_factory.mktemp("demo_duckdb"))
+    """Demo data built on DuckDB once per test run, a copy of it per worker. Read it; do
+    not change it."""
+    return _shared_demo("duckdb", tmp_path_factory)
 
 
 @pytest.fixture(scope="session")
 def demo_postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestWarehouse]:
-    """Demo data built on PostgreSQL once per session, in schemas dropped at the end."""
+    """Demo data built on PostgreSQL once per test run, in schemas dropped at its end.
+    Read it; do not change it."""
     require_postgres()
-    warehouse = _built_demo("postgres", tmp_path_factory.mktemp("demo_postgres"))
+    warehouse = _shared_demo("postgres", tmp_path_factory)
     yield warehouse
-    warehouse.drop()
+    warehouse.close()
 
 
 @pytest.fixture(scope="session")
