@@ -390,7 +390,12 @@ def measure_python(engine: str, root: Path, result: Result, tag: str) -> None:
     _, result.pandas_peak_mb, pandas_out = peak_rss(
         [*python, str(PROJECT_DIR / "bench" / "pandas_baseline.py"),
          str(root / "warehouse.duckdb"), RAW], PROJECT_DIR)  # fmt: skip
-    result.pandas_s = json.loads(pandas_out)["seconds"]
+    pandas = json.loads(pandas_out)
+    if pandas["seconds"] is None:  # the raw rows would not fit in memory: not run
+        print(f"{tag} pandas baseline not run: {pandas['skipped']}", flush=True)
+        result.pandas_peak_mb = math.nan
+    else:
+        result.pandas_s = pandas["seconds"]
     _, result.preview_peak_mb, _ = peak_rss(
         [*python, "-m", "reporter", "preview", "--profiles-dir", str(root),
          "--target", engine, "--as-of", END.isoformat()], PROJECT_DIR)  # fmt: skip

@@ -3,6 +3,7 @@ engine's rows compared with its own smallest case, and the sizes each engine run
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -43,3 +44,47 @@ def test_sizes_are_listed_per_engine_and_zero_or_empty_skips_it():
     ]  # fmt: skip
     assert bench.sizes("spark", "0") == []
     assert bench.sizes("spark", "") == []
+
+
+def raw_duckdb(path: Path) -> None:
+    import duckdb
+
+    with duckdb.connect(str(path)) as conn:
+        conn.execute("create schema raw")
+        conn.execute(
+            "create table raw.conversation_evaluation as select"
+            " timestamp '2026-01-05 10:00' + to_days(cast(i % 14 as integer)) as created_at,"
+            " cast(i % 11 as double) as score from range(200) as t(i)"
+        )
+        conn.execute(
+            "create table raw.feedback_log as select"
+            " timestamp '2026-01-05 11:00' + to_days(cast(i % 14 as integer)) as created_at,"
+            " case when i % 3 = 0 then 'dislike' else 'like' end as feedback"
+            " from range(100) as t(i)"
+        )
+
+
+def test_the_pandas_baseline_reads_every_raw_row_when_they_fit(tmp_path, capsys):
+    import pandas_baseline
+
+    raw_duckdb(tmp_path / "warehouse.duckdb")
+    assert pandas_baseline.main(str(tmp_path / "warehouse.duckdb"), "raw") == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["seconds"] > 0 and printed["weeks"] == 2
+
+
+def test_the_pandas_baseline_does_not_start_when_the_raw_rows_would_not_fit(
+    tmp_path, capsys, monkeypatch
+):
+    """At 100M evaluations the week-13 approach needs about 30 GB: it says so, and the bench
+    shows no time for it, instead of the kernel killing a process of the machine."""
+    import pandas_baseline
+
+    raw_duckdb(tmp_path / "warehouse.duckdb")
+    monkeypatch.setattr(pandas_baseline, "available_bytes", lambda: 300 * 136 - 1)
+    assert pandas_baseline.main(str(tmp_path / "warehouse.duckdb"), "raw") == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["seconds"] is None
+    assert printed["skipped"].startswith("needs about 0 MB for 300 rows")
+    row = bench.table([bench.Result(engine="duckdb", full_refresh_s=60.0)]).splitlines()[2]
+    assert row.split("|")[17:20] == [" – ", " –× ", " – "]  # pandas s, ÷ pandas, peak MB
