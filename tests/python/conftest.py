@@ -111,12 +111,16 @@ def make_warehouse(tmp_path: Path) -> Iterator[Callable[..., TestWarehouse]]:
 
 def _built_demo(target: str, root: Path) -> TestWarehouse:
     warehouse = new_warehouse(target, root, as_of_date=DEMO_AS_OF)
-    warehouse.generate(DEMO_SPEC)
-    # Every model, data test and unit test, on each engine: the one build of the suite on
-    # each engine that runs the unit tests (the others, TestWarehouse.build, leave them
-    # out). The statistics models' unit tests take 2 to 9 s each on Spark since their
-    # q-values are window expressions (docs/performance.md).
-    warehouse.dbt("build")
+    try:
+        warehouse.generate(DEMO_SPEC)
+        # Every model, data test and unit test, on each engine: the one build of the suite
+        # on each engine that runs the unit tests (the others, TestWarehouse.build, leave
+        # them out). The statistics models' unit tests take 2 to 9 s each on Spark since
+        # their q-values are window expressions (docs/performance.md).
+        warehouse.dbt("build")
+    except BaseException:
+        warehouse.drop()  # a failed build leaves no schema behind on PostgreSQL
+        raise
     return warehouse
 
 
