@@ -19,7 +19,8 @@ DASHBOARD_PORT ?= 8501
 TEST_WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
 # make bench: the sizes (evaluations, comma-separated) of each engine; "" or 0 skips an
 # engine. The defaults are the table of docs/performance.md, every row in one run (about
-# an hour on 2 cores; the Spark row needs the spark extra). 100M runs only on request:
+# an hour on 2 cores; the Spark row needs the spark extra). 100M runs only on request
+# (about an hour more, 21 GB of memory and 56 GB of free disk; docs/performance.md):
 #   make bench BENCH_SIZES=1000000,10000000,100000000
 #   make bench BENCH_POSTGRES_SIZES=0 BENCH_SPARK_SIZES=0   # DuckDB only, about 12 minutes
 BENCH_SIZES ?= 1000000,10000000
