@@ -237,7 +237,7 @@ def test_a_day_rebuilt_for_a_neighbour_ranks_its_rows_with_all_their_copies(make
     insert_rows(warehouse, "feedback_log", [
         react("f1", "u1", day[2]), react("f5", "u5", day[2]), react("f6", "u5", day[5], "dislike"),
     ], None)  # fmt: skip
-    daily_job(warehouse)
+    daily_job(warehouse, every_test=False)  # the history: every data test runs after day 9
 
     # Day 9: a newer copy of e1 and a newer reaction of u1 to m1 pull day 2 in.
     insert_rows(warehouse, "conversation_evaluation", [
@@ -273,8 +273,8 @@ def test_a_redelivered_copy_rebuilds_only_the_duplicate_count_of_its_day(make_wa
         {**evaluation, "evaluation_id": "e5", "message_id": "m5", "created_at": day[5]},
     ]
     insert_rows(warehouse, "conversation_evaluation", first, dt.datetime(2026, 2, 10))
-    warehouse.build(*DAILY_JOB)
-    daily_job(warehouse)  # nothing arrived: no day to rebuild
+    daily_job(warehouse, every_test=False)  # the history's build: its key tests
+    daily_job(warehouse, every_test=False)  # nothing arrived: no day to rebuild
 
     def rebuilt(model: str, schema: str) -> set[dt.date]:
         rows = warehouse.query(f"select rebuild_day from {schema}.{model}__rebuild_days")
@@ -334,7 +334,7 @@ def test_a_late_judge_evaluation_rebuilds_only_the_weeks_of_its_message(make_war
          "feedback": "like"}
         for m, day in ((1, 10), (2, 10), (3, 16))
     ], first_load)  # fmt: skip
-    warehouse.build(*DAILY_JOB)
+    daily_job(warehouse, every_test=False)  # the history's build
     insert_rows(warehouse, "conversation_evaluation", [
         {**evaluation, "evaluation_id": "j1-late", "message_id": "m1", "created_at": at[4],
          "score": 9.0, "evaluator": "llm_judge"},
@@ -381,7 +381,7 @@ def test_a_model_built_apart_does_not_get_ahead_of_the_table_it_reads(make_wareh
         {**evaluation, "evaluation_id": "e1", "created_at": dt.datetime(2026, 2, 2, 10),
          "score": 7.0},
     ], dt.datetime(2026, 2, 10))  # fmt: skip
-    warehouse.build(*DAILY_JOB)
+    daily_job(warehouse, every_test=False)  # the history's build
     insert_rows(warehouse, "conversation_evaluation", [
         {**evaluation, "evaluation_id": "e2", "created_at": dt.datetime(2026, 2, 3, 10),
          "score": 42.0},
@@ -418,7 +418,7 @@ def test_a_day_whose_raw_rows_were_all_deleted_is_emptied(make_warehouse):
         {**evaluation, "evaluation_id": "e9-bad", "message_id": "m9",
          "created_at": dt.datetime(2026, 2, 9, 10), "score": 42.0},
     ], dt.datetime(2026, 2, 10))  # fmt: skip
-    warehouse.build(*DAILY_JOB)
+    daily_job(warehouse, every_test=False)  # the history's build
     warehouse.execute(
         f"delete from {warehouse.raw_schema}.conversation_evaluation "
         "where created_at >= cast('2026-02-09' as timestamp)"
@@ -464,7 +464,7 @@ def test_raw_tables_that_are_views_are_read_by_key_too(make_warehouse):
         {**reaction, "feedback_id": "f1", "created_at": dt.datetime(2026, 2, 2, 11),
          "feedback": "like"},
     ], dt.datetime(2026, 2, 17))  # fmt: skip
-    warehouse.build(*DAILY_JOB)
+    daily_job(warehouse, every_test=False)  # the history's build
 
     insert_rows(stored, "conversation_evaluation", [
         first[0],
