@@ -150,12 +150,7 @@ def _shared_demo(target: str, tmp_path_factory: pytest.TempPathFactory) -> TestW
         recorded = json.loads(built.read_text())
     root = tmp_path_factory.mktemp(f"demo_{target}")
     shutil.copytree(recorded["folder"], root, dirs_exist_ok=True)
-    schema = recorded["schema"]
-    warehouse = TestWarehouse(
-        target, root, schema, f"{schema}_raw", dbt_vars={"as_of_date": DEMO_AS_OF}
-    )
-    warehouse.write_profile()
-    return warehouse
+    return new_warehouse(target, root, schema=recorded["schema"], as_of_date=DEMO_AS_OF)
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest's own removes old base temps
@@ -167,7 +162,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     built = session.config._tmp_path_factory.getbasetemp() / "demo_postgres" / "built.json"
     if built.exists():
         schema = json.loads(built.read_text())["schema"]
-        TestWarehouse("postgres", built.parent, schema, f"{schema}_raw").drop()
+        new_warehouse("postgres", built.parent, schema=schema).drop()
 
 
 @pytest.fixture(scope="session")

@@ -81,7 +81,8 @@ def test_the_pandas_baseline_does_not_start_when_the_raw_rows_would_not_fit(
     import pandas_baseline
 
     raw_duckdb(tmp_path / "warehouse.duckdb")
-    monkeypatch.setattr(pandas_baseline, "available_bytes", lambda: 300 * 136 - 1)
+    needed = 300 * pandas_baseline.BYTES_PER_ROW  # 200 evaluations and 100 reactions
+    monkeypatch.setattr(pandas_baseline, "available_bytes", lambda: needed - 1)
     assert pandas_baseline.main(str(tmp_path / "warehouse.duckdb"), "raw") == 0
     printed = json.loads(capsys.readouterr().out)
     assert printed["seconds"] is None

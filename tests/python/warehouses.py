@@ -36,6 +36,7 @@ from typing import Any
 import yaml
 
 from demo_data import DemoSpec, generate
+from reporter.pipeline import SCHEDULED_BUILD_ARGS
 from reporter.warehouse import PROJECT_DIR, WarehouseConfig, connect, fetch_all, load_config
 
 DBT = str(Path(sys.executable).with_name("dbt"))
@@ -238,14 +239,13 @@ class TestWarehouse:
     def build(
         self, *args: str, dbt_vars: dict[str, Any] | None = None, check: bool = True
     ) -> subprocess.CompletedProcess[str]:
-        """`dbt build` of the data: models, seeds and data tests, not the unit tests. Those
+        """`dbt build` of the data: models, seeds and data tests, not the unit tests (as the
+        scheduled job, reporter/pipeline.py). Those
         read fixed inputs, never the warehouse's rows, and each engine's demo build runs
         every one of them (conftest's `_built_demo`); on any other data they would only
         repeat it (44 of them, 33 outside the tuning marts: 15-30 s a build on DuckDB,
         minutes on Spark)."""
-        return self.dbt(
-            "build", "--exclude-resource-type", "unit_test", *args, dbt_vars=dbt_vars, check=check
-        )
+        return self.dbt("build", *SCHEDULED_BUILD_ARGS, *args, dbt_vars=dbt_vars, check=check)
 
     def generate(self, spec: DemoSpec) -> dict[str, int]:
         return self.generate_raw(spec, self.raw_schema)
@@ -377,9 +377,13 @@ def _stop(process: subprocess.Popen) -> None:
         process.wait()
 
 
-def new_warehouse(target: str, root: Path, **dbt_vars: Any) -> TestWarehouse:
-    """A fresh, empty warehouse: a DuckDB file of its own, or schemas with unique names."""
-    schema = DUCKDB_SCHEMA if target == "duckdb" else f"pytest_{uuid.uuid4().hex[:10]}"
+def new_warehouse(
+    target: str, root: Path, *, schema: str | None = None, **dbt_vars: Any
+) -> TestWarehouse:
+    """A fresh, empty warehouse: a DuckDB file of its own, or schemas with unique names. With
+    `schema`, the warehouse of schemas that exist (another process's, as the shared demo)."""
+    if schema is None:
+        schema = DUCKDB_SCHEMA if target == "duckdb" else f"pytest_{uuid.uuid4().hex[:10]}"
     root.mkdir(parents=True, exist_ok=True)
     warehouse = TestWarehouse(
         target=target,
