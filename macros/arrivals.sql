@@ -421,12 +421,10 @@
 
 {#-
     What a model rebuilds when its state does not stand: every day of every raw table, and
-    every day it holds (a day whose raw rows were all deleted is emptied); for a weekly
-    model, their weeks.
+    every day it holds (a day whose raw rows were all deleted is emptied).
 -#}
-{% macro every_day_held(day_column, weeks_of) -%}
-    {%- set days = distinct_days([every_raw_day(), "select " ~ day_column ~ " from " ~ this]) -%}
-    {{ return(as_weeks(days) if weeks_of else days) }}
+{% macro every_day_held(day_column) -%}
+    {{ return(distinct_days([every_raw_day(), "select " ~ day_column ~ " from " ~ this])) }}
 {%- endmacro %}
 
 
@@ -632,54 +630,47 @@
 
 
 {#-
-    A query of (message_date, message_id): the dates that can put a message in a week, for
-    a weekly model (incremental_by_week): 'judged', each counted judge evaluation (the
-    first decides); 'responded', each logged copy of the response (the first decides).
+    The messages a table of one row per message (by_key 'messages') writes again in a run by
+    loaded_at, as a keys relation (key_type 'message_id'): those of the counted rows that
+    changed in the ranked tables (before or after the run: a row that moved to another
+    message changes both), and those of arriving conversation_log rows (a new first copy).
+    None when a ranked table found its keys over another span: then every message.
 -#}
-{% macro message_dates(weeks_of) -%}
-    {%- if weeks_of == 'judged' -%}
-        select evaluated_date, message_id from {{ graph_relation('int_evaluations_deduplicated') }}
-        where evaluator = '{{ judge_evaluator() }}'
-    {%- else -%}
-        select responded_date, message_id from {{ graph_relation('stg_conversation_log') }}
-    {%- endif -%}
-{%- endmacro %}
-
-
-{#-
-    The weeks a weekly model rebuilds, as a query of Mondays (rebuild_day), or none when a
-    ranked table it reads found its keys over another span (it then rebuilds every week).
-    The affected messages are those of the counted rows that changed in the ranked tables
-    of `rebuild`, and with 'messages' those of arriving conversation_log rows. A message's
-    week is the week of its first date (message_dates) before this run and now: the dates
-    it has now, and with 'judged' the days of the changed evaluations (a judge evaluation
-    replaced or gone was one of its dates before; the raw log only grows, so its dates now
-    include those before).
--#}
-{% macro weeks_to_rebuild(weeks_of, rebuild, before, now) -%}
-    {%- set messages = [] -%}
-    {%- set days = [] -%}
-    {%- for kind in ranked_tables() if kind in rebuild -%}
+{% macro changed_messages(before, now) -%}
+    {%- set parts = [] -%}
+    {%- for kind in ranked_tables() -%}
         {%- set changes = shared_changes(kind, before, now) -%}
         {%- if changes is none -%}
             {{ return(none) }}
         {%- endif -%}
-        {%- do messages.append("select message_id from " ~ changes ~ " where counted") -%}
-        {%- if kind == 'evaluations' and weeks_of == 'judged' -%}
-            {%- do days.append("select rebuild_day from " ~ changes ~ " where counted") -%}
-        {%- endif -%}
+        {%- do parts.append("select message_id from " ~ changes ~ " where counted") -%}
     {%- endfor -%}
-    {%- if 'messages' in rebuild -%}
-        {%- do messages.append(
-            "select message_id from " ~ graph_relation('stg_conversation_log') ~ " where "
-            ~ arrived('conversation_log', before['conversation_log'], now['conversation_log'])
-        ) -%}
-    {%- endif -%}
-    {%- do days.append(
-        "select message_date from (" ~ message_dates(weeks_of) ~ ") as dated (message_date, message_id)"
-        ~ " where message_id in (" ~ messages | join(' union all ') ~ ")"
+    {%- do parts.append(
+        "select message_id from " ~ graph_relation('stg_conversation_log') ~ " where "
+        ~ arrived('conversation_log', before['conversation_log'], now['conversation_log'])
     ) -%}
-    {{ return(as_weeks(distinct_days(days))) }}
+    {{ return(message_keys(parts)) }}
+{%- endmacro %}
+
+{#- A keys relation of the distinct messages of some queries of one column of message ids. -#}
+{% macro message_keys(parts) -%}
+    {%- set null_string = "cast(null as " ~ dbt.type_string() ~ ")" -%}
+    {{ return(
+        "select distinct 'message_id' as key_type, message_id as key_value, " ~ null_string ~ " as user_id from ("
+        ~ parts | join(' union all ') ~ ") as messages (message_id) where message_id is not null"
+    ) }}
+{%- endmacro %}
+
+{#-
+    A where-clause of a table of one row per message (by_key 'messages'): the rows of the
+    messages a run by loaded_at writes again; every row otherwise.
+-#}
+{% macro of_rebuilt_messages() -%}
+    {%- if is_load_rebuild() -%}
+        message_id in ({{ keys_of(side_relation('rebuild_keys'), 'message_id') }})
+    {%- else -%}
+        1 = 1
+    {%- endif -%}
 {%- endmacro %}
 
 
@@ -691,11 +682,12 @@
     ranked table processed) and, over the same span, the days of the keys it found.
     `by_key` (a ranked table: 'evaluations' or 'reactions') deletes the rows of the arriving
     keys, not of days, and keeps them and the span for its post-hook, which finds the days
-    they changed for the models that read it. `weeks_of` (a weekly model) rebuilds weeks.
+    they changed for the models that read it. 'messages' (a table of one row per message)
+    deletes the rows of the messages whose counted rows changed (changed_messages).
 -#}
-{% macro prepare_load_rebuild(day_column, rebuild, undated_rows, by_key, every_copy, weeks_of) -%}
+{% macro prepare_load_rebuild(day_column, rebuild, undated_rows, by_key, every_copy) -%}
     {%- set upstream = {} -%}
-    {%- for kind, ranked in ranked_tables().items() if not by_key and kind in rebuild -%}
+    {%- for kind, ranked in ranked_tables().items() if by_key in [none, 'messages'] and kind in rebuild -%}
         {%- do upstream.update({ranked.table: upstream.get(ranked.table, []) + [ranked.model]}) -%}
     {%- endfor -%}
     {%- for table in rejected_table().tables if not by_key and 'rejected' in rebuild -%}
@@ -714,6 +706,8 @@
         {%- set keys = side_relation('rebuild_keys') -%}
         {%- set days = side_relation('rebuild_days') -%}
         {%- set stands = processed_loads_stand(before, now) -%}
+        {%- set messages = changed_messages(before, now) if stands and by_key == 'messages' else none -%}
+        {%- set stands = stands and (by_key != 'messages' or messages is not none) -%}
         {%- set leaving = none -%}
         {%- if stands and by_key == 'rejected' -%}
             {%- do replace_side_table(side_relation('arrival_windows'), arrival_windows(before, now, false)) -%}
@@ -722,6 +716,10 @@
             {%- do replace_side_table(side_relation('keys_before'), "select " ~ day_column ~ " from " ~ this ~ " where " ~ leaving) -%}
             {%- do replace_side_table(side_relation('arrivals_between'), spans_between(rejected_table().tables, before, now)) -%}
             {%- do replace_side_table(days, distinct_days([])) -%}
+        {%- elif stands and by_key == 'messages' -%}
+            {%- do replace_side_table(keys, messages) -%}
+            {%- set leaving = of_rebuilt_messages() -%}
+            {%- do replace_side_table(days, distinct_days([])) -%}
         {%- elif stands and by_key -%}
             {%- set table = ranked_tables()[by_key].table -%}
             {%- do replace_side_table(keys, arriving_keys([by_key], before, now)) -%}
@@ -729,16 +727,19 @@
             {%- do replace_side_table(side_relation('keys_before'), rows_where(this, leaving)) -%}
             {%- do replace_side_table(side_relation('arrivals_between'), spans_between([table], before, now)) -%}
             {%- do replace_side_table(days, distinct_days([])) -%}
-        {%- elif stands and weeks_of -%}
-            {%- set weeks = weeks_to_rebuild(weeks_of, rebuild, before, now) -%}
-            {%- do replace_side_table(days, weeks if weeks is not none else as_weeks(every_raw_day())) -%}
         {%- elif stands -%}
             {%- do replace_side_table(days, days_of_arrivals(rebuild, before, now, every_copy, keys)) -%}
         {%- else -%}
             {{ log(this.identifier ~ ": what it processed no longer stands (rows deleted or loaded with an old loaded_at, a setting changed, or no state yet): every day is rebuilt", info=true) }}
             {%- do replace_side_table(keys, arriving_keys([], none, none)) -%}
-            {%- do replace_side_table(days, every_day_held(day_column, weeks_of)) -%}
-            {%- if by_key == 'rejected' -%}
+            {%- do replace_side_table(days, every_day_held(day_column)) -%}
+            {%- if by_key == 'messages' -%}
+                {#- Every message: of a counted evaluation now, or held (its evaluations gone). -#}
+                {%- do replace_side_table(keys, message_keys([
+                    "select message_id from " ~ graph_relation('int_evaluations_deduplicated'),
+                    "select message_id from " ~ this,
+                ])) -%}
+            {%- elif by_key == 'rejected' -%}
                 {#- Every row, also of a day no raw row is on any more (its raw rows deleted). -#}
                 {%- do replace_side_table(side_relation('arrival_windows'), arrival_windows(before, now, true)) -%}
                 {%- do set_arrival_window_variables() -%}

@@ -34,39 +34,22 @@
     day (raw rows without a timestamp): every run rebuilds them, in a branch of its own.
     `by_key` ('evaluations' or 'reactions') marks a ranked table: where arrivals are found by
     loaded_at (macros/arrivals.sql), it replaces the rows of the arriving keys, not days;
-    'rejected' marks int_rejected_rows, which there replaces the rows of its arrival windows.
+    'rejected' marks int_rejected_rows, which there replaces the rows of its arrival windows;
+    'messages' marks a table of one row per message (int_messages_scored), which there
+    replaces the messages whose counted rows changed, and otherwise every message.
     There, a model that reads a ranked table rebuilds the days whose counted rows changed
     (the winning copy, the latest reaction); `every_copy` marks one that also reports the
     rows set aside (duplicates, superseded reactions), and rebuilds the days of any change.
 -#}
-{% macro incremental_by_day(day_column, rebuild, undated_rows=false, by_key=none, every_copy=false, weeks_of=none) -%}
+{% macro incremental_by_day(day_column, rebuild, undated_rows=false, by_key=none, every_copy=false) -%}
     {%- set key_argument = ("'" ~ by_key ~ "'") if by_key else 'none' -%}
-    {%- set weeks_argument = ("'" ~ weeks_of ~ "'") if weeks_of else 'none' -%}
     {%- set hooks = {
-        'pre_hook': "{{ prepare_day_rebuild('" ~ day_column ~ "', " ~ rebuild ~ ", " ~ undated_rows ~ ", " ~ key_argument ~ ", " ~ every_copy ~ ", " ~ weeks_argument ~ ") }}",
+        'pre_hook': "{{ prepare_day_rebuild('" ~ day_column ~ "', " ~ rebuild ~ ", " ~ undated_rows ~ ", " ~ key_argument ~ ", " ~ every_copy ~ ") }}",
         'post_hook': "{{ remember_processed_days('" ~ day_column ~ "', " ~ key_argument ~ ") }}",
     } -%}
     {%- set config = adapter.dispatch('incremental_by_day_strategy', 'ai_performance')(day_column) -%}
     {%- do config.update(hooks) -%}
     {{ return(config) }}
-{%- endmacro %}
-
-{#-
-    The config of an incremental model of weekly sums, replaced a whole ISO week at a time:
-    `week_column` holds the week's Monday, and the side table of days to rebuild holds
-    Mondays. Its figures are built per message, and a message counts in the week of one of
-    its dates (`weeks_of`): 'judged', its first judge evaluation; 'responded', its first
-    logged copy. By loaded_at, a run rebuilds the weeks of the messages whose counted rows
-    changed (macros/arrivals.sql, weeks_to_rebuild); otherwise every week.
--#}
-{% macro incremental_by_week(week_column, rebuild, weeks_of) -%}
-    {{ return(incremental_by_day(week_column, rebuild, weeks_of=weeks_of)) }}
-{%- endmacro %}
-
-
-{#- The Mondays of the weeks of a query of one column of days (rebuild_day). -#}
-{% macro as_weeks(days) -%}
-    select distinct {{ iso_week_start('rebuild_day') }} as rebuild_day from ({{ days }}) as days
 {%- endmacro %}
 
 
@@ -318,13 +301,13 @@
     The pre-hook: on an incremental run, write the days to rebuild and delete them (from the
     model and from its processed days). Statements run here, in the model's transaction.
 -#}
-{% macro prepare_day_rebuild(day_column, rebuild, undated_rows=false, by_key=none, every_copy=false, weeks_of=none) -%}
+{% macro prepare_day_rebuild(day_column, rebuild, undated_rows=false, by_key=none, every_copy=false) -%}
     {%- if arrivals_by_load() -%}
-        {%- do prepare_load_rebuild(day_column, rebuild, undated_rows, by_key, every_copy, weeks_of) -%}
-    {%- elif is_day_rebuild() and weeks_of -%}
-        {#- A message's week is not its rows' days, which is all the diff knows: every week. -#}
+        {%- do prepare_load_rebuild(day_column, rebuild, undated_rows, by_key, every_copy) -%}
+    {%- elif is_day_rebuild() and by_key == 'messages' -%}
+        {#- A message's rows are on any days, and the diff knows days: every message. -#}
         {%- set rebuild_days = side_relation('rebuild_days') -%}
-        {%- do replace_side_table(rebuild_days, every_day_held(day_column, weeks_of)) -%}
+        {%- do replace_side_table(rebuild_days, every_day_held(day_column)) -%}
         {%- do delete_days(this, day_column, rebuild_days, false) -%}
     {%- elif is_day_rebuild() -%}
         {%- set rebuild_days = side_relation('rebuild_days') -%}

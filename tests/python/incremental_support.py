@@ -42,8 +42,7 @@ INCREMENTAL_MODELS = {
     "int_reactions_aggregated_daily": "intermediate",
     "int_quarantine_aggregated_daily": "intermediate",
     "int_segments_aggregated_daily": "intermediate",
-    "int_judge_pairs_aggregated_weekly": "intermediate",
-    "int_responses_aggregated_weekly": "intermediate",
+    "int_messages_scored": "intermediate",
     "quarantined_rows": "",
     "data_quality_daily": "",
 }

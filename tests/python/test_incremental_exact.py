@@ -219,7 +219,7 @@ def test_the_incremental_models_are_compared():
     incremental = {
         path.stem
         for path in (PROJECT_DIR / "models").rglob("*.sql")
-        if "incremental_by_day(" in path.read_text() or "incremental_by_week(" in path.read_text()
+        if "incremental_by_day(" in path.read_text()
     }
     assert incremental == set(INCREMENTAL_MODELS)
     assert set(RAW_COLUMNS) == {"conversation_log", "conversation_evaluation", "feedback_log"}
