@@ -663,11 +663,13 @@
 
 {#-
     A where-clause of a table of one row per message (by_key 'messages'): the rows of the
-    messages a run by loaded_at writes again; every row otherwise.
+    messages a run by loaded_at writes again; every row otherwise. `message_id`: the column,
+    or on a raw row its text (a staged id is its raw text unless blank, and a key is never
+    blank, as in of_arriving_keys).
 -#}
-{% macro of_rebuilt_messages() -%}
+{% macro of_rebuilt_messages(message_id='message_id') -%}
     {%- if is_load_rebuild() -%}
-        message_id in ({{ keys_of(side_relation('rebuild_keys'), 'message_id') }})
+        {{ message_id }} in ({{ keys_of(side_relation('rebuild_keys'), 'message_id') }})
     {%- else -%}
         1 = 1
     {%- endif -%}

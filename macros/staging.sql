@@ -17,6 +17,35 @@
 {%- endmacro %}
 
 
+{#- stg_conversation_log over `rows` of the raw table `raw` (all of them by default). -#}
+{% macro staged_conversation_log(raw, rows=none) -%}
+with source as (
+    {{ rows or 'select * from ' ~ raw }}
+),
+
+renamed as (
+    select
+        {{ staged_key('message_id') }} as message_id,
+        cast(conversation_id as {{ dbt.type_string() }}) as conversation_id,
+        {{ staged_time('created_at') }} as responded_at,
+        trim(cast(model_version as {{ dbt.type_string() }})) as model_version,
+        cast(user_message as {{ dbt.type_string() }}) as user_message,
+        cast(ai_response as {{ dbt.type_string() }}) as ai_response,
+        {{ loaded_at(raw) }} as loaded_at
+    from source
+),
+
+final as (
+    select
+        *,
+        {{ to_report_date('responded_at') }} as responded_date
+    from renamed
+)
+
+select * from final
+{%- endmacro %}
+
+
 {#- stg_conversation_evaluation over `rows` of the raw table `raw` (all of them by default). -#}
 {% macro staged_conversation_evaluation(raw, rows=none) -%}
 with source as (

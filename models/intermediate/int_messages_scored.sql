@@ -21,9 +21,18 @@ latest_reactions as (
     where message_id is not null and {{ of_rebuilt_messages() }}
 ),
 
+-- By loaded_at, the raw rows of the rebuilt messages, staged by the rules of
+-- stg_conversation_log (macros/staging.sql): a filter on the view would stage every row.
 conversation_log as (
+    {% if is_load_rebuild() -%}
+    {%- set raw = raw_relation('conversation_log') -%}
+    select * from (
+        {{ staged_conversation_log(raw, rows_where(raw, of_rebuilt_messages('cast(message_id as ' ~ dbt.type_string() ~ ')'))) }}
+    ) as of_messages
+    {%- else -%}
     select * from {{ ref('stg_conversation_log') }}
-    where message_id is not null and responded_date is not null and {{ of_rebuilt_messages() }}
+    {%- endif %}
+    where message_id is not null and responded_date is not null
 ),
 
 message_scores as (
