@@ -26,8 +26,9 @@ latest_reactions as (
 conversation_log as (
     {% if is_load_rebuild() -%}
     {%- set raw = raw_relation('conversation_log') -%}
+    {%- set raw_message_id = 'cast(message_id as ' ~ dbt.type_string() ~ ')' -%}
     select * from (
-        {{ staged_conversation_log(raw, rows_where(raw, of_rebuilt_messages('cast(message_id as ' ~ dbt.type_string() ~ ')'))) }}
+        {{ staged_conversation_log(raw, rows_where(raw, of_rebuilt_messages(raw_message_id))) }}
     ) as of_messages
     {%- else -%}
     select * from {{ ref('stg_conversation_log') }}
