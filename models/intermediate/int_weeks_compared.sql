@@ -1,213 +1,17 @@
 -- One row per ISO week and segment, each compared with the same segment's calendar week
 -- before: the whole service (segment_type 'service') and each model version and evaluator.
--- Every statistic the weekly marts show is computed here, once; the formulas are macros
--- (macros/stats.sql). The service has a row for every week from its first to its last,
--- empty weeks included; a segment has a row for each week it had data.
+-- Every statistic the weekly marts show is computed here, once, from the weeks of
+-- int_weeks_aggregated (counts, means, standard deviations, and the previous week's); the
+-- formulas are macros (macros/stats.sql).
 -- A table: both weekly marts read it, so it is computed once per build.
 {{ config(materialized='table', pre_hook="{{ statistics_session_settings() }}") }}
 
-with daily_evaluations as (
-    select * from {{ ref('int_evaluations_aggregated_daily') }}
-),
-
-daily_reactions as (
-    select * from {{ ref('int_reactions_aggregated_daily') }}
-),
-
-daily_segments as (
-    select * from {{ ref('int_segments_aggregated_daily') }}
+with weeks as (
+    select * from {{ ref('int_weeks_aggregated') }}
 ),
 
 t_critical_values as (
     select * from {{ ref('t_critical_values') }}
-),
-
--- The service's first and last day with data: its weeks run from the one to the other.
-service_dates as (
-    select
-        min(evaluated_date) as first_date,
-        max(evaluated_date) as last_date
-    from daily_evaluations
-    union all
-    select
-        min(reacted_date) as first_date,
-        max(reacted_date) as last_date
-    from daily_reactions
-),
-
-service_range as (
-    select
-        min(first_date) as first_date,
-        max(last_date) as last_date
-    from service_dates
-),
-
-service_bounds as (
-    select
-        {{ iso_week_start('first_date') }} as first_week_start,
-        {{ iso_week_start('last_date') }} as last_week_start
-    from service_range
-),
-
-week_numbers as (
-    {{ integer_series(4) }}
-),
-
--- Every week of the service, so that a week without data is a row of zero counts.
-service_spine as (
-    select
-        {{ add_days('service_bounds.first_week_start', 'week_numbers.n * 7') }} as week_start,
-        'service' as segment_type,
-        'all' as segment_value
-    from service_bounds
-    cross join week_numbers
-    where {{ add_days('service_bounds.first_week_start', 'week_numbers.n * 7') }} <= service_bounds.last_week_start
-),
-
--- The days' figures, and the service's weeks as rows of zeros (dated their first day).
-daily_figures as (
-    select
-        evaluated_date as figure_date,
-        'service' as segment_type,
-        'all' as segment_value,
-        eval_count,
-        score_sum,
-        score_sq_sum,
-        accuracy_count,
-        accuracy_sum,
-        consistency_count,
-        consistency_sum,
-        emotion_match_count,
-        emotion_match_sum,
-        0 as like_count,
-        0 as dislike_count,
-        0 as feedback_count
-    from daily_evaluations
-    union all
-    select
-        reacted_date as figure_date,
-        'service' as segment_type,
-        'all' as segment_value,
-        0 as eval_count,
-        null as score_sum,
-        null as score_sq_sum,
-        null as accuracy_count,
-        null as accuracy_sum,
-        null as consistency_count,
-        null as consistency_sum,
-        null as emotion_match_count,
-        null as emotion_match_sum,
-        like_count,
-        dislike_count,
-        feedback_count
-    from daily_reactions
-    union all
-    select
-        segment_date as figure_date,
-        segment_type,
-        segment_value,
-        eval_count,
-        score_sum,
-        score_sq_sum,
-        null as accuracy_count,
-        null as accuracy_sum,
-        null as consistency_count,
-        null as consistency_sum,
-        null as emotion_match_count,
-        null as emotion_match_sum,
-        like_count,
-        null as dislike_count,
-        feedback_count
-    from daily_segments
-    union all
-    select
-        week_start as figure_date,
-        segment_type,
-        segment_value,
-        0 as eval_count,
-        null as score_sum,
-        null as score_sq_sum,
-        null as accuracy_count,
-        null as accuracy_sum,
-        null as consistency_count,
-        null as consistency_sum,
-        null as emotion_match_count,
-        null as emotion_match_sum,
-        0 as like_count,
-        0 as dislike_count,
-        0 as feedback_count
-    from service_spine
-),
-
--- The one roll-up from days to weeks, for the service and the segments alike: the service
--- has a row for each of its weeks, a segment for each week it had data. A segment has no
--- dislike count (its reactions are likes out of all).
-weekly_figures as (
-    select
-        {{ iso_week_start('figure_date') }} as week_start,
-        segment_type,
-        segment_value,
-        coalesce(sum(eval_count), 0) as eval_count,
-        sum(score_sum) as score_sum,
-        sum(score_sq_sum) as score_sq_sum,
-        sum(accuracy_count) as accuracy_count,
-        sum(accuracy_sum) as accuracy_sum,
-        sum(consistency_count) as consistency_count,
-        sum(consistency_sum) as consistency_sum,
-        sum(emotion_match_count) as emotion_match_count,
-        sum(emotion_match_sum) as emotion_match_sum,
-        coalesce(sum(like_count), 0) as like_count,
-        case when segment_type = 'service' then coalesce(sum(dislike_count), 0) end as dislike_count,
-        coalesce(sum(feedback_count), 0) as feedback_count
-    from daily_figures
-    group by 1, 2, 3
-),
-
-weekly_averages as (
-    select
-        *,
-        {{ safe_divide('score_sum', 'eval_count') }} as avg_score,
-        {{ stddev_from_sums('eval_count', 'score_sum', 'score_sq_sum') }} as stddev_score,
-        {{ safe_divide('accuracy_sum', 'accuracy_count') }} as avg_accuracy,
-        {{ safe_divide('consistency_sum', 'consistency_count') }} as avg_consistency,
-        {{ safe_divide('emotion_match_sum', 'emotion_match_count') }} as avg_emotion_match,
-        {{ safe_divide('like_count', 'feedback_count') }} as like_ratio
-    from weekly_figures
-),
-
--- The one definition of "previous week": the same segment's calendar week before. A week
--- with no row there (a segment's first week, or the service's first) has zero counts. The
--- row before in week order is that week when it starts 7 days earlier (a window, not a
--- self-join: Spark would compute the weeks twice).
-with_row_before as (
-    select
-        *,
-        lag(week_start) over segment_weeks as row_before_week_start,
-        lag(eval_count) over segment_weeks as row_before_eval_count,
-        lag(avg_score) over segment_weeks as row_before_avg_score,
-        lag(stddev_score) over segment_weeks as row_before_stddev_score,
-        lag(like_count) over segment_weeks as row_before_like_count,
-        lag(feedback_count) over segment_weeks as row_before_feedback_count,
-        lag(like_ratio) over segment_weeks as row_before_like_ratio
-    from weekly_averages
-    window segment_weeks as (partition by segment_type, segment_value order by week_start)
-),
-
-with_previous_week as (
-    select
-        *,
-        coalesce(case when is_week_after then row_before_eval_count end, 0) as prev_eval_count,
-        case when is_week_after then row_before_avg_score end as prev_avg_score,
-        case when is_week_after then row_before_stddev_score end as prev_stddev_score,
-        coalesce(case when is_week_after then row_before_like_count end, 0) as prev_like_count,
-        coalesce(case when is_week_after then row_before_feedback_count end, 0) as prev_feedback_count,
-        case when is_week_after then row_before_like_ratio end as prev_like_ratio
-    from (
-        select
-            *,
-            coalesce({{ add_days('row_before_week_start', 7) }} = week_start, false) as is_week_after
-        from with_row_before
-    ) as rows_before
 ),
 
 -- Intervals and tests from counts, means and standard deviations only, one step per CTE;
@@ -223,7 +27,7 @@ test_inputs as (
         cast(prev_like_count as {{ type_double() }}) as prev_like_n,
         cast(prev_feedback_count as {{ type_double() }}) as prev_feedback_n,
         {{ t_table_df('eval_count - 1') }} as mean_table_df
-    from with_previous_week
+    from weeks
 ),
 
 with_test_statistics as (
@@ -333,24 +137,24 @@ with_q_values as (
 final as (
     select
         week_start,
-        {{ add_days('week_start', 6) }} as week_end,
-        {{ iso_year('week_start') }} as iso_year,
-        {{ iso_week('week_start') }} as iso_week,
-        cast({{ iso_week_label('week_start') }} as {{ dbt.type_string() }}) as week_label,
-        cast(segment_type as {{ dbt.type_string() }}) as segment_type,
-        cast(segment_value as {{ dbt.type_string() }}) as segment_value,
-        {{ add_days('week_start', 7) }} <= {{ as_of_date() }} as is_complete_week,
+        week_end,
+        iso_year,
+        iso_week,
+        week_label,
+        segment_type,
+        segment_value,
+        is_complete_week,
         cast({{ confidence_level() }} as {{ type_double() }}) as confidence_level,
-        cast(eval_count as {{ dbt.type_int() }}) as eval_count,
-        cast(avg_score as {{ type_double() }}) as avg_score,
-        cast(stddev_score as {{ type_double() }}) as stddev_score,
+        eval_count,
+        avg_score,
+        stddev_score,
         {{ round_double('avg_score - avg_score_ci_half_width') }} as avg_score_ci_low,
         {{ round_double('avg_score + avg_score_ci_half_width') }} as avg_score_ci_high,
-        cast(avg_accuracy as {{ type_double() }}) as avg_accuracy,
-        cast(avg_consistency as {{ type_double() }}) as avg_consistency,
-        cast(avg_emotion_match as {{ type_double() }}) as avg_emotion_match,
-        cast(prev_eval_count as {{ dbt.type_int() }}) as prev_eval_count,
-        cast(prev_avg_score as {{ type_double() }}) as prev_avg_score,
+        avg_accuracy,
+        avg_consistency,
+        avg_emotion_match,
+        prev_eval_count,
+        prev_avg_score,
         cast(score_change as {{ type_double() }}) as score_change,
         cast({{ safe_divide('score_change * 100', 'prev_avg_score') }} as {{ type_double() }}) as score_change_pct,
         {{ round_double('score_change - score_change_half_width') }} as score_change_ci_low,
@@ -358,14 +162,14 @@ final as (
         cast(score_change_p_value as {{ type_double() }}) as score_change_p_value,
         cast(score_change_q_value as {{ type_double() }}) as score_change_q_value,
         {{ round_double('score_mde') }} as score_mde,
-        cast(like_count as {{ dbt.type_int() }}) as like_count,
-        cast(dislike_count as {{ dbt.type_int() }}) as dislike_count,
-        cast(feedback_count as {{ dbt.type_int() }}) as feedback_count,
-        cast(like_ratio as {{ type_double() }}) as like_ratio,
+        like_count,
+        dislike_count,
+        feedback_count,
+        like_ratio,
         {{ round_double('like_ratio_wilson_low') }} as like_ratio_ci_low,
         {{ round_double('like_ratio_wilson_high') }} as like_ratio_ci_high,
-        cast(prev_feedback_count as {{ dbt.type_int() }}) as prev_feedback_count,
-        cast(prev_like_ratio as {{ type_double() }}) as prev_like_ratio,
+        prev_feedback_count,
+        prev_like_ratio,
         cast((like_ratio - prev_like_ratio) * 100 as {{ type_double() }}) as like_ratio_change_pp,
         {{ round_double('100 * like_ratio_change_low') }}
             as like_ratio_change_ci_low_pp,

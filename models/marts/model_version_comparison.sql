@@ -2,13 +2,13 @@
 -- baseline on the same week's traffic (concurrent, so no time confound): the difference in
 -- mean score (Welch) and in like ratio (Newcombe interval, two-proportion z test), with
 -- Benjamini–Hochberg over the week's versions. The weekly figures per version are the
--- model_version rows of int_weeks_compared (the one roll-up from days to weeks, from counts,
+-- model_version rows of int_weeks_aggregated (the one roll-up from days to weeks, from counts,
 -- sums and sums of squares); the formulas are macros (macros/stats.sql).
 {{ config(pre_hook="{{ statistics_session_settings() }}") }}
 {%- set configured_baseline = baseline_model_version() %}
 
 with weekly_segments as (
-    select * from {{ ref('int_weeks_compared') }}
+    select * from {{ ref('int_weeks_aggregated') }}
 ),
 
 t_critical_values as (
