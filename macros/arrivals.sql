@@ -733,7 +733,6 @@
             {%- do replace_side_table(days, days_of_arrivals(rebuild, before, now, every_copy, keys)) -%}
         {%- else -%}
             {{ log(this.identifier ~ ": what it processed no longer stands (rows deleted or loaded with an old loaded_at, a setting changed, or no state yet): every day is rebuilt", info=true) }}
-            {%- do replace_side_table(keys, arriving_keys([], none, none)) -%}
             {%- do replace_side_table(days, every_day_held(day_column)) -%}
             {%- if by_key == 'messages' -%}
                 {#- Every message: of a counted evaluation now, or held (its evaluations gone). -#}
@@ -741,7 +740,10 @@
                     "select message_id from " ~ graph_relation('int_evaluations_deduplicated'),
                     "select message_id from " ~ this,
                 ])) -%}
-            {%- elif by_key == 'rejected' -%}
+            {%- else -%}
+                {%- do replace_side_table(keys, arriving_keys([], none, none)) -%}
+            {%- endif -%}
+            {%- if by_key == 'rejected' -%}
                 {#- Every row, also of a day no raw row is on any more (its raw rows deleted). -#}
                 {%- do replace_side_table(side_relation('arrival_windows'), arrival_windows(before, now, true)) -%}
                 {%- do set_arrival_window_variables() -%}
