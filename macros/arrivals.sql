@@ -750,7 +750,9 @@
                 {%- set leaving = '1 = 1' -%}
             {%- endif -%}
         {%- endif -%}
-        {%- do set_any_rebuild_day_variable() -%}
+        {%- if by_key in ranked_tables() -%}
+            {%- do set_any_rebuild_day_variable() -%}
+        {%- endif -%}
         {%- do delete_rebuilt_rows(day_column, days, leaving, undated_rows and not (stands and by_key == 'rejected')) -%}
     {%- endif -%}
 {%- endmacro %}
