@@ -77,8 +77,7 @@
         {%- if relation is none -%}
             {{ return(false) }}
         {%- endif -%}
-        {%- set names = adapter.get_columns_in_relation(relation) | map(attribute='name') | map('lower') | list -%}
-        {%- if column not in names -%}
+        {%- if column not in raw_column_names(relation) -%}
             {{ return(false) }}
         {%- endif -%}
     {%- endfor -%}
