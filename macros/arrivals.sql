@@ -359,7 +359,7 @@
 -#}
 {% macro changed_key_days(day_column, by_key) -%}
     {%- set before = side_relation('keys_before') -%}
-    {%- set columns = adapter.get_columns_in_relation(before) | rejectattr('name', 'equalto', 'loaded_at')
+    {%- set columns = adapter.get_columns_in_relation(before) | rejectattr('name', 'in', ['loaded_at', 'rowid_before'])
         | map(attribute='quoted') | join(', ') -%}
     with after_run as (
         select {{ columns }} from ({{ rows_where(this, rows_of_keys(by_key, side_relation('rebuild_keys'))) }}) as of_keys
@@ -724,8 +724,7 @@
         {%- elif stands and by_key -%}
             {%- set table = ranked_tables()[by_key].table -%}
             {%- do replace_side_table(keys, arriving_keys([by_key], before, now)) -%}
-            {%- set leaving = rows_of_keys(by_key, keys) -%}
-            {%- do replace_side_table(side_relation('keys_before'), rows_where(this, leaving)) -%}
+            {%- set leaving = keep_rows_before(side_relation('keys_before'), rows_of_keys(by_key, keys)) -%}
             {%- do replace_side_table(side_relation('arrivals_between'), spans_between([table], before, now)) -%}
             {%- do replace_side_table(days, distinct_days([])) -%}
         {%- elif stands -%}
@@ -754,6 +753,32 @@
         {%- endif -%}
         {%- do delete_rebuilt_rows(day_column, days, leaving, undated_rows and not (stands and by_key == 'rejected')) -%}
     {%- endif -%}
+{%- endmacro %}
+
+
+{#-
+    A ranked table's rows of the arriving keys (`condition`), kept in `keys_before` before
+    the run deletes them; returns the where-clause the delete then uses. DuckDB keeps each
+    row's rowid too and deletes by it, instead of finding the rows again among every row of
+    the table (at 10M reactions 0.01 s against 0.36 s): the rowids hold within the model's
+    transaction, and the deleted rows are exactly the rows kept.
+-#}
+{% macro keep_rows_before(keys_before, condition) -%}
+    {{ return(adapter.dispatch('keep_rows_before', 'ai_performance')(keys_before, condition)) }}
+{%- endmacro %}
+
+{% macro default__keep_rows_before(keys_before, condition) -%}
+    {%- do replace_side_table(keys_before, rows_where(this, condition)) -%}
+    {{ return(condition) }}
+{%- endmacro %}
+
+{% macro duckdb__keep_rows_before(keys_before, condition) -%}
+    {%- do replace_side_table(
+        keys_before,
+        "select rowid as rowid_before, * from " ~ this
+        ~ " where rowid in (select rowid from " ~ this ~ " where " ~ condition ~ ")"
+    ) -%}
+    {{ return("rowid in (select rowid_before from " ~ keys_before ~ ")") }}
 {%- endmacro %}
 
 
