@@ -300,6 +300,39 @@ def test_a_redelivered_copy_rebuilds_only_the_duplicate_count_of_its_day(make_wa
     assert_same_tables(incremental, snapshot(warehouse))
 
 
+def test_a_reaction_without_a_message_delivered_again_keeps_both_copies(make_warehouse):
+    """A reaction without a message_id has no (message, user) pair: by loaded_at its copies
+    are found by its feedback_id alone. Delivered again, it is ranked with its first copy
+    (the copy is set aside, not lost), and every table equals a full refresh."""
+    from incremental_support import create_raw_tables, insert_rows
+
+    warehouse = make_warehouse("duckdb", as_of_date="2026-02-23")
+    create_raw_tables(warehouse, with_loaded_at=True)
+    at = {n: dt.datetime(2026, 2, n, 10) for n in (2, 5)}
+
+    def react(feedback_id: str, message_id: str | None, when: dt.datetime, label: str) -> dict:
+        return {"feedback_id": feedback_id, "conversation_id": "c1", "message_id": message_id,
+                "user_id": "u1", "created_at": when, "feedback": label}  # fmt: skip
+
+    without_message = react("f1", None, at[2], "like")
+    insert_rows(warehouse, "feedback_log", [without_message, react("f2", "m2", at[2], "like")],
+                dt.datetime(2026, 2, 10))  # fmt: skip
+    daily_job(warehouse, every_test=False)  # the history's build: its key tests
+    insert_rows(warehouse, "feedback_log", [without_message, react("f3", None, at[5], "dislike")],
+                dt.datetime(2026, 2, 11))  # fmt: skip
+    daily_job(warehouse)
+
+    incremental = snapshot(warehouse)
+    copies = sorted(
+        row["copy_rank"]
+        for row in incremental["int_feedback_reactions_ranked"]
+        if row["feedback_id"] == "f1"
+    )
+    assert copies == [1, 2]
+    full_refresh(warehouse)
+    assert_same_tables(incremental, snapshot(warehouse))
+
+
 def test_a_late_judge_evaluation_rebuilds_only_its_message(make_warehouse):
     """The agreement marts' weekly sums are summed from int_messages_scored, which writes
     again only the messages whose counted rows changed: m1 (a late judge evaluation) and m2
