@@ -321,7 +321,7 @@
 
     -- The rankable rows of the pairs P, and those of F0 without a pair: their feedback_ids
     -- are F. (One condition on the ranked table each: with an OR of two subqueries DuckDB
-    -- tests both on every row; 10M rows: 0.83-0.98 s for the keys, against 1.13-1.27 s.)
+    -- tests both on every row; 10M rows: 0.74-0.92 s for the keys, against 1.00-1.14 s.)
     -- The arrivals join the ranked rows before the pairs are looked up: PostgreSQL, which
     -- may expect no arrival (the raw table's statistics predate them), would otherwise
     -- join them to the pairs in a nested loop (1M rows: 104 s).
@@ -804,8 +804,8 @@
 
 {#-
     DuckDB: the rows `narrowed` selects are found by rowid, reading its column alone, and
-    the condition is tested on them (the reactions at 10M: 0.22 s against 0.5 s; tested
-    together on every row, 0.33 s).
+    the condition is tested on them (the reactions at 10M: 0.22-0.31 s against
+    0.45-0.70 s; both tested together on every row, 0.33-0.35 s).
 -#}
 {% macro duckdb__keep_rows_before(keys_before, condition, narrowed) -%}
     {%- do replace_side_table(
