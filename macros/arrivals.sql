@@ -789,16 +789,22 @@
     {{ return(adapter.dispatch('keep_rows_before', 'ai_performance')(keys_before, condition, narrowed)) }}
 {%- endmacro %}
 
+{#- The where-clause of the rows kept: `condition`, after `narrowed` when there is one. -#}
+{% macro narrowed_condition(condition, narrowed) -%}
+    {{ return("(" ~ narrowed ~ ") and " ~ condition if narrowed else condition) }}
+{%- endmacro %}
+
 {% macro default__keep_rows_before(keys_before, condition, narrowed) -%}
-    {%- set kept = "(" ~ narrowed ~ ") and " ~ condition if narrowed else condition -%}
-    {%- do replace_side_table(keys_before, rows_where(this, kept)) -%}
+    {%- do replace_side_table(keys_before, rows_where(this, narrowed_condition(condition, narrowed))) -%}
     {{ return(condition) }}
 {%- endmacro %}
 
 {#- PostgreSQL: by ctid, which a TID scan reads without a pass (alone in the where-clause). -#}
 {% macro postgres__keep_rows_before(keys_before, condition, narrowed) -%}
-    {%- set kept = "(" ~ narrowed ~ ") and " ~ condition if narrowed else condition -%}
-    {%- do replace_side_table(keys_before, "select ctid as rowid_before, * from " ~ this ~ " where " ~ kept) -%}
+    {%- do replace_side_table(
+        keys_before,
+        "select ctid as rowid_before, * from " ~ this ~ " where " ~ narrowed_condition(condition, narrowed)
+    ) -%}
     {{ return("ctid = any(array(select rowid_before from " ~ keys_before ~ "))") }}
 {%- endmacro %}
 
