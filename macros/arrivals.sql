@@ -126,15 +126,14 @@
 
 {#-
     Per raw table, the state a run of this model will have processed: from the raw table
-    itself as this run found it at its start (raw_loads_at_start; counted now when it has
-    none), or, for a table whose rows the model reads through tables built before it
+    itself as this run found it at its start (`at_start`: raw_loads_at_start; counted now
+    when it has none), or, for a table whose rows the model reads through tables built before it
     (`upstream`: the ranked tables, int_rejected_rows), the state those processed, when they
     all processed the same (none otherwise, or when one has none: the model then rebuilds
     every day and keeps no state for the table, so its next run does too, until they agree).
 -#}
-{% macro pending_loads(upstream) -%}
+{% macro pending_loads(upstream, at_start) -%}
     {%- set settings = arrival_settings() -%}
-    {%- set at_start = raw_loads_at_start() -%}
     {%- set parts = [] -%}
     {%- for table in raw_table_columns() -%}
         {%- if upstream.get(table) -%}
@@ -199,9 +198,8 @@
     True when what this model processed still stands: a state for every raw table, with the
     same settings, and exactly the rows it counted at or below its watermark.
 -#}
-{% macro processed_loads_stand(processed, pending) -%}
+{% macro processed_loads_stand(processed, pending, at_start) -%}
     {%- set checks = [] -%}
-    {%- set at_start = raw_loads_at_start() -%}
     {%- for table in raw_table_columns() -%}
         {%- set before = processed.get(table) -%}
         {%- set now = pending.get(table) -%}
@@ -215,10 +213,9 @@
                 {{ return(false) }}
             {%- endif -%}
         {%- else -%}
-            {%- set loaded = raw_loaded_at(table) -%}
             {%- do checks.append(
                 "select " ~ before.row_count ~ " - count(*) from " ~ raw_relation(table)
-                ~ " where " ~ loaded ~ " is null or " ~ loaded ~ " <= " ~ timestamp_literal(before.loaded_through)
+                ~ " where " ~ loaded_through_watermark(table, before.loaded_through)
             ) -%}
         {%- endif -%}
     {%- endfor -%}
@@ -274,8 +271,7 @@
         {%- set counts = [] -%}
         {%- for watermark in watermarks.get(table, []) -%}
             {%- do counts.append(
-                "count(case when " ~ loaded ~ " is null or " ~ loaded ~ " <= " ~ timestamp_literal(watermark)
-                ~ " then 1 end) as through_" ~ loop.index
+                "count(case when " ~ loaded_through_watermark(table, watermark) ~ " then 1 end) as through_" ~ loop.index
             ) -%}
             {%- do parts.append(
                 "select '" ~ table ~ "' as source_table, loaded_through, row_count, " ~ timestamp_literal(watermark)
@@ -323,6 +319,12 @@
 {% macro raw_loads_relation() -%}
     {%- set ranked = graph_relation(ranked_tables().evaluations.model) -%}
     {{ return(api.Relation.create(database=ranked.database, schema=ranked.schema, identifier='raw_loads_at_run_start', type='table')) }}
+{%- endmacro %}
+
+{#- A where-clause on a raw table: its rows at or below a watermark (and those without loaded_at). -#}
+{% macro loaded_through_watermark(table, watermark) -%}
+    {%- set loaded = raw_loaded_at(table) -%}
+    {{ return("(" ~ loaded ~ " is null or " ~ loaded ~ " <= " ~ timestamp_literal(watermark) ~ ")") }}
 {%- endmacro %}
 
 {#- A watermark as a key: its text, or 'none'. -#}
@@ -854,7 +856,8 @@
         {%- do upstream.update({table: upstream.get(table, []) + [rejected_table().model]}) -%}
     {%- endfor -%}
     {%- set pending = side_relation('pending_loads') -%}
-    {%- do replace_side_table(pending, pending_loads(upstream)) -%}
+    {%- set at_start = raw_loads_at_start() -%}
+    {%- do replace_side_table(pending, pending_loads(upstream, at_start)) -%}
     {%- if by_key -%}
         {#- Kept only by a run that found them: a full build or a rebuild of every day has none. -#}
         {%- do drop_side_table(side_relation('arrivals_between')) -%}
@@ -865,7 +868,7 @@
         {%- set now = loads_by_table(pending) -%}
         {%- set keys = side_relation('rebuild_keys') -%}
         {%- set days = side_relation('rebuild_days') -%}
-        {%- set stands = processed_loads_stand(before, now) -%}
+        {%- set stands = processed_loads_stand(before, now, at_start) -%}
         {%- set messages = changed_messages(before, now) if stands and by_key == 'messages' else none -%}
         {%- set stands = stands and (by_key != 'messages' or messages is not none) -%}
         {%- set leaving = none -%}
